@@ -1,0 +1,89 @@
+//! Making a Debian root file system with debootstrap, where no registry can
+//! be reached, and importing it as an image.
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::process::Command;
+
+use docker_exec::Docker;
+
+use crate::{ErrorKind, Progress};
+
+/// The Debian release debootstrap makes; [`crate::DEBOOTSTRAP_IMAGE`] names it.
+const SUITE: &str = "bookworm";
+
+/// Why debootstrap cannot be used here, or `None` when it can.
+pub(crate) fn unavailable_reason() -> Option<String> {
+    if !nix::unistd::geteuid().is_root() {
+        return Some("it needs root, and redock is not running as root".into());
+    }
+    if which::which("debootstrap").is_err() {
+        return Some("it is not installed".into());
+    }
+    None
+}
+
+/// `debootstrap --variant=minbase bookworm DIR`, then `tar | docker import`.
+/// The release's default mirror is used: no mirror is named here.
+pub(crate) fn build_and_import(
+    docker: &Docker,
+    reference: &str,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<String, crate::Error> {
+    let dir = tempfile::Builder::new()
+        .prefix("redock-debootstrap-")
+        .tempdir()
+        .map_err(|e| ErrorKind::Io("cannot make a temporary directory".into(), e))?;
+    let root = dir.path().join("root");
+    let mut command = Command::new("debootstrap");
+    command.arg("--variant=minbase").arg(SUITE).arg(&root);
+
+    let mut tail: VecDeque<String> = VecDeque::new();
+    let result = docker_exec::run_captured(command, None, &mut |line| {
+        if tail.len() == 20 {
+            tail.pop_front();
+        }
+        tail.push_back(line.to_string());
+        progress(Progress::Output(line.to_string()));
+    });
+    // debootstrap mounts /proc and /sys inside the target while it works;
+    // a failed run can leave them mounted, and deleting the directory must
+    // not reach into them.
+    unmount_below(&root);
+    let tail: String = tail.into_iter().collect::<Vec<_>>().join("\n");
+    match result {
+        Ok(output) if output.status == 0 => {}
+        Ok(output) => {
+            return Err(ErrorKind::Debootstrap {
+                status: Some(output.status),
+                tail,
+            }
+            .into())
+        }
+        Err(error) => {
+            let tail = format!("{error}");
+            return Err(ErrorKind::Debootstrap { status: None, tail }.into());
+        }
+    }
+    progress(Progress::Note(format!(
+        "importing the root file system as {reference}"
+    )));
+    let changes = vec![r#"CMD ["/bin/bash"]"#.to_string()];
+    Ok(docker.import_dir(&root, reference, &changes)?)
+}
+
+/// Lazily unmounts every mount point at or below `root`, deepest first.
+fn unmount_below(root: &Path) {
+    let Ok(mounts) = std::fs::read_to_string("/proc/self/mounts") else {
+        return;
+    };
+    let mut points: Vec<&str> = mounts
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(1))
+        .filter(|point| Path::new(point).starts_with(root))
+        .collect();
+    points.sort_by_key(|point| std::cmp::Reverse(point.len()));
+    for point in points {
+        let _ = Command::new("umount").arg("-l").arg(point).status();
+    }
+}

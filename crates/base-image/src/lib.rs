@@ -1,0 +1,483 @@
+//! Builds redock's base image, `redock:base`: a Debian or Ubuntu image with
+//! sshd and supervisor, from which every redock image starts.
+//!
+//! The recipe installs openssh-server and supervisor without recommended
+//! packages, lets root in by key only (no passwords of any kind), cleans the
+//! apt caches, and makes `/usr/local/sbin/redock-init` the image's command.
+//! That script creates an ed25519 host key when the container starts (so no
+//! key is ever shared through the image), starts sshd, and then runs
+//! `supervisord -n` as PID 1. The image carries the recipe's version as the
+//! label [`RECIPE_LABEL`]; a changed recipe makes [`ensure`] build it again.
+//!
+//! ```no_run
+//! use base_image::{BuildOptions, Progress};
+//! use docker_exec::Docker;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let docker = Docker::from_env()?;
+//! let id = base_image::ensure(&docker, &BuildOptions::default(), &mut |progress| {
+//!     if let Progress::Step { index, total, title } = progress {
+//!         eprintln!("[{index}/{total}] {title}");
+//!     }
+//! })?;
+//! println!("redock:base is {id}");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Where FROM comes from
+//!
+//! `--rootfs` (a directory or a tarball) is imported; else the FROM image is
+//! used when local, else pulled; where no registry answers and this runs as
+//! root with `debootstrap` installed, a Debian root file system is built and
+//! imported as [`DEBOOTSTRAP_IMAGE`], which later builds reuse.
+//!
+//! # The build
+//!
+//! All steps run in one build container (labelled [`BUILD_LABEL`]`=1` and
+//! [`BUILD_TARGET_LABEL`]`=<target>`), fed
+//! as a script on its stdin; each step is reported as it begins, and a
+//! failing step stops the build with the tail of its output. The container's
+//! file system then becomes the image through `docker export | docker
+//! import`: one layer, in which the removed apt lists take no space, and no
+//! configuration but the recipe's (`docker commit` would copy the build
+//! label). The build container is always removed.
+
+mod debootstrap;
+mod error;
+mod recipe;
+
+pub use error::{Error, ErrorKind};
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::{Path, PathBuf};
+
+use docker_exec::{CreateSpec, Docker, ImageInfo};
+
+/// The image the recipe starts from unless told otherwise.
+pub const DEFAULT_FROM: &str = "debian:bookworm-slim";
+/// The base image redock builds and starts new images from.
+pub const DEFAULT_TARGET: &str = "redock:base";
+/// The recipe's version: a hash of its text, so that any change rebuilds.
+pub const RECIPE_VERSION: &str = recipe::VERSION;
+/// The label holding [`RECIPE_VERSION`] on a base image.
+pub const RECIPE_LABEL: &str = "io.redock.base-recipe";
+/// The label naming the image a base image was built from.
+pub const FROM_LABEL: &str = "io.redock.base-from";
+/// The label on build containers (value `1`), so that leftovers can be found.
+pub const BUILD_LABEL: &str = "io.redock.build";
+/// The label on build containers naming the image they build.
+pub const BUILD_TARGET_LABEL: &str = "io.redock.build-target";
+/// Where a root file system made with debootstrap is imported.
+pub const DEBOOTSTRAP_IMAGE: &str = "redock/debian:bookworm";
+/// The repository `--rootfs` imports go to, tagged by a hash of the path.
+pub const ROOTFS_REPOSITORY: &str = "redock/rootfs";
+
+/// How many lines of a failed step's output an error keeps.
+const TAIL_LINES: usize = 20;
+
+/// What `redock base` was asked for.
+#[derive(Clone, Debug)]
+pub struct BuildOptions {
+    /// The image to build, `redock:base` by default.
+    pub target: String,
+    /// `--from IMAGE`: the Debian or Ubuntu image to start from
+    /// ([`DEFAULT_FROM`] when `None`).
+    pub from: Option<String>,
+    /// `--rootfs DIR|TARBALL`: a root file system to import and start from.
+    pub rootfs: Option<PathBuf>,
+    /// Build even when the target is current.
+    pub rebuild: bool,
+}
+
+impl Default for BuildOptions {
+    fn default() -> BuildOptions {
+        BuildOptions {
+            target: DEFAULT_TARGET.to_string(),
+            from: None,
+            rootfs: None,
+            rebuild: false,
+        }
+    }
+}
+
+/// What a build reports while it runs; the binary decides what to print.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// A recipe step begins (`index` counts from 1).
+    Step {
+        index: usize,
+        total: usize,
+        title: String,
+    },
+    /// Something worth telling the user, e.g. which FROM image is used.
+    Note(String),
+    /// One line of output of a step or of debootstrap (for `-v`).
+    Output(String),
+    /// The base image was built (not sent when it was already current).
+    Done { id: String },
+}
+
+/// Whether a base image was built by this recipe.
+pub fn is_current(info: &ImageInfo) -> bool {
+    info.labels.get(RECIPE_LABEL).map(String::as_str) == Some(RECIPE_VERSION)
+}
+
+/// Returns the id of `opts.target`, building it first when it is missing,
+/// was built by another recipe, or `opts.rebuild` asks for it.
+pub fn ensure(
+    docker: &Docker,
+    opts: &BuildOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<String, Error> {
+    let existing = docker.image_inspect(&opts.target)?;
+    if let Some(info) = &existing {
+        if is_current(info) && !opts.rebuild {
+            return Ok(info.id.clone());
+        }
+    }
+    let from = choose_from(docker, opts, progress)?;
+    let id = build(docker, &from, &opts.target, recipe::STEPS, progress)?;
+    if let Some(old) = existing {
+        if old.id != id {
+            // The replaced image goes when nothing else uses it; an image
+            // with other tags or children stays (the engine refuses).
+            let _ = docker.rmi(&old.id, false);
+        }
+    }
+    progress(Progress::Done { id: id.clone() });
+    Ok(id)
+}
+
+/// Picks, and where needed makes, the image the recipe starts from.
+fn choose_from(
+    docker: &Docker,
+    opts: &BuildOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ImageInfo, Error> {
+    if let Some(rootfs) = &opts.rootfs {
+        let reference = rootfs_reference(rootfs);
+        progress(Progress::Note(format!(
+            "importing the root file system {} as {reference}",
+            rootfs.display()
+        )));
+        let meta = std::fs::metadata(rootfs)
+            .map_err(|e| ErrorKind::Io(format!("cannot read --rootfs {}", rootfs.display()), e))?;
+        if meta.is_dir() {
+            docker.import_dir(rootfs, &reference, &[])?;
+        } else if meta.is_file() {
+            docker.import(rootfs, &reference, &[])?;
+        } else {
+            return Err(ErrorKind::BadRootfs(rootfs.clone()).into());
+        }
+        return inspect_from(docker, &reference);
+    }
+
+    let from = opts.from.as_deref().unwrap_or(DEFAULT_FROM);
+    if let Some(info) = docker.image_inspect(from)? {
+        return Ok(with_reference(info, from));
+    }
+    if opts.from.is_none() {
+        // A root file system debootstrap made on an earlier run.
+        if let Some(info) = docker.image_inspect(DEBOOTSTRAP_IMAGE)? {
+            progress(Progress::Note(format!(
+                "{from} is not here; using {DEBOOTSTRAP_IMAGE}, built earlier with debootstrap"
+            )));
+            return Ok(with_reference(info, DEBOOTSTRAP_IMAGE));
+        }
+    }
+    progress(Progress::Note(format!("pulling {from}")));
+    let pull_error = match docker.pull(from) {
+        Ok(()) => return inspect_from(docker, from),
+        Err(e) => match e.kind() {
+            // An engine that cannot be reached cannot import either.
+            docker_exec::ErrorKind::EngineUnreachable
+            | docker_exec::ErrorKind::PermissionDenied
+            | docker_exec::ErrorKind::CliNotFound => return Err(e.into()),
+            _ => e,
+        },
+    };
+    let pull_error = pull_error.stderr().trim().to_string();
+    if opts.from.is_some() {
+        // debootstrap makes Debian, not the image the user named.
+        let no_debootstrap = Some(format!("it makes Debian, not {from}"));
+        return Err(ErrorKind::NoFromImage {
+            from: from.into(),
+            pull_error,
+            no_debootstrap,
+        }
+        .into());
+    }
+    match debootstrap::unavailable_reason() {
+        Some(reason) => Err(ErrorKind::NoFromImage {
+            from: from.into(),
+            pull_error,
+            no_debootstrap: Some(reason),
+        }
+        .into()),
+        None => {
+            progress(Progress::Note(
+                "building a Debian root file system with debootstrap (no registry reachable)"
+                    .into(),
+            ));
+            debootstrap::build_and_import(docker, DEBOOTSTRAP_IMAGE, progress)?;
+            inspect_from(docker, DEBOOTSTRAP_IMAGE)
+        }
+    }
+}
+
+/// The image just made or pulled; it must be there now.
+fn inspect_from(docker: &Docker, reference: &str) -> Result<ImageInfo, Error> {
+    match docker.image_inspect(reference)? {
+        Some(info) => Ok(with_reference(info, reference)),
+        None => Err(ErrorKind::NoFromImage {
+            from: reference.into(),
+            pull_error: String::new(),
+            no_debootstrap: None,
+        }
+        .into()),
+    }
+}
+
+/// Keeps the name the image was asked for, for the FROM label.
+fn with_reference(mut info: ImageInfo, reference: &str) -> ImageInfo {
+    info.repo_tags.retain(|t| t != reference);
+    info.repo_tags.insert(0, reference.to_string());
+    info
+}
+
+/// `redock/rootfs:<hash of the path>`, so that two root file systems never
+/// share a tag and the same one is re-imported over its old tag.
+fn rootfs_reference(path: &Path) -> String {
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in canonical.as_os_str().as_encoded_bytes() {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{ROOTFS_REPOSITORY}:{hash:016x}")
+}
+
+/// Removes the build container however the build ends, panics included.
+struct BuildContainer<'a> {
+    docker: &'a Docker,
+    id: String,
+}
+
+impl Drop for BuildContainer<'_> {
+    fn drop(&mut self) {
+        let _ = self.docker.rm(&self.id);
+    }
+}
+
+/// Runs `steps` in a build container made from `from` and turns the result
+/// into `target`; returns the new image's id.
+fn build(
+    docker: &Docker,
+    from: &ImageInfo,
+    target: &str,
+    steps: &[recipe::Step],
+    progress: &mut dyn FnMut(Progress),
+) -> Result<String, Error> {
+    let from_reference = from
+        .repo_tags
+        .first()
+        .cloned()
+        .unwrap_or_else(|| from.id.clone());
+    progress(Progress::Note(format!(
+        "building {target} from {from_reference}"
+    )));
+    let mut labels = BTreeMap::new();
+    labels.insert(BUILD_LABEL.to_string(), "1".to_string());
+    labels.insert(BUILD_TARGET_LABEL.to_string(), target.to_string());
+    let spec = CreateSpec {
+        image: from.id.clone(),
+        labels,
+        entrypoint: Some("/bin/sh".into()),
+        command: vec!["-s".into()],
+        interactive: true,
+        ..CreateSpec::default()
+    };
+    let container = BuildContainer {
+        docker,
+        id: docker.create(&spec)?,
+    };
+
+    let total = steps.len();
+    let mut current = 0;
+    let mut tail: VecDeque<String> = VecDeque::new();
+    let script = recipe::build_script(steps);
+    let output =
+        docker.start_attached_with(&container.id, Some(script.as_bytes()), &mut |line| {
+            if let Some(index) = line
+                .strip_prefix(recipe::MARKER)
+                .and_then(|n| n.parse::<usize>().ok())
+            {
+                if (1..=total).contains(&index) {
+                    current = index;
+                    tail.clear();
+                    let title = steps[index - 1].title.to_string();
+                    progress(Progress::Step {
+                        index,
+                        total,
+                        title,
+                    });
+                    return;
+                }
+            }
+            if tail.len() == TAIL_LINES {
+                tail.pop_front();
+            }
+            tail.push_back(line.to_string());
+            progress(Progress::Output(line.to_string()));
+        })?;
+    if output.status != 0 {
+        let step = match current {
+            0 => "[0/{total}] starting the build container".replace("{total}", &total.to_string()),
+            n => format!("[{n}/{total}] {}", steps[n - 1].title),
+        };
+        let tail = tail.into_iter().collect::<Vec<_>>().join("\n");
+        return Err(ErrorKind::StepFailed {
+            step,
+            status: output.status,
+            tail,
+        }
+        .into());
+    }
+
+    let changes = final_changes(from, &from_reference);
+    Ok(docker.flatten(&container.id, target, &changes)?)
+}
+
+/// The configuration of the built image: the recipe's, plus the FROM
+/// image's environment and working directory, which `docker import` would
+/// otherwise drop.
+fn final_changes(from: &ImageInfo, from_reference: &str) -> Vec<String> {
+    let mut changes = Vec::new();
+    for entry in &from.env {
+        if let Some((key, value)) = entry.split_once('=') {
+            if key != "LANG" {
+                changes.push(format!("ENV {key}={}", dockerfile_quote(value)));
+            }
+        }
+    }
+    if !from.working_dir.is_empty() {
+        changes.push(format!("WORKDIR {}", from.working_dir));
+    }
+    changes.extend([
+        "ENV LANG=C.UTF-8".to_string(),
+        "EXPOSE 22".to_string(),
+        r#"CMD ["/usr/local/sbin/redock-init"]"#.to_string(),
+        format!("LABEL {RECIPE_LABEL}={RECIPE_VERSION}"),
+        format!("LABEL {FROM_LABEL}={}", dockerfile_quote(from_reference)),
+    ]);
+    changes
+}
+
+/// A value in double quotes for a Dockerfile instruction.
+fn dockerfile_quote(value: &str) -> String {
+    format!(
+        "\"{}\"",
+        value
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('$', "\\$")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn current_means_this_recipe() {
+        let mut info = ImageInfo::default();
+        assert!(!is_current(&info));
+        info.labels
+            .insert(RECIPE_LABEL.into(), "0000000000000000".into());
+        assert!(!is_current(&info));
+        info.labels
+            .insert(RECIPE_LABEL.into(), RECIPE_VERSION.into());
+        assert!(is_current(&info));
+    }
+
+    #[test]
+    fn final_changes_keep_the_from_environment() {
+        let from = ImageInfo {
+            env: vec![
+                "PATH=/usr/local/sbin:/usr/bin".into(),
+                "LANG=en_US.UTF-8".into(),
+                "ODD=a \"b\" $c".into(),
+            ],
+            working_dir: "/srv".into(),
+            ..ImageInfo::default()
+        };
+        let changes = final_changes(&from, "debian:bookworm-slim");
+        assert_eq!(
+            changes,
+            [
+                r#"ENV PATH="/usr/local/sbin:/usr/bin""#.to_string(),
+                r#"ENV ODD="a \"b\" \$c""#.to_string(),
+                "WORKDIR /srv".to_string(),
+                "ENV LANG=C.UTF-8".to_string(),
+                "EXPOSE 22".to_string(),
+                r#"CMD ["/usr/local/sbin/redock-init"]"#.to_string(),
+                format!("LABEL io.redock.base-recipe={RECIPE_VERSION}"),
+                r#"LABEL io.redock.base-from="debian:bookworm-slim""#.to_string(),
+            ]
+        );
+    }
+
+    #[test]
+    fn rootfs_tags_differ_by_path() {
+        let a = rootfs_reference(Path::new("/nonexistent/a"));
+        let b = rootfs_reference(Path::new("/nonexistent/b"));
+        assert!(a.starts_with("redock/rootfs:"));
+        assert_eq!(a.len(), "redock/rootfs:".len() + 16);
+        assert_ne!(a, b);
+        assert_eq!(a, rootfs_reference(Path::new("/nonexistent/a")));
+    }
+
+    /// A step failing after others reports that step and its own output only.
+    #[test]
+    #[ignore = "needs a Docker engine: cargo xtask ci"]
+    fn later_step_failure_reports_that_step() {
+        let docker = Docker::from_env().unwrap();
+        let from = docker
+            .image_inspect("redock-fixture/debian:bookworm")
+            .unwrap()
+            .unwrap();
+        let steps = [
+            recipe::Step { title: "saying hello", script: "echo hello from step one\n" },
+            recipe::Step {
+                title: "failing on purpose",
+                script: "for i in $(seq 1 30); do echo line $i; done\necho oops >&2\nfalse\necho never\n",
+            },
+            recipe::Step { title: "never reached", script: "echo unreachable\n" },
+        ];
+        let target = format!("redock-test-base-{}-unit:latest", std::process::id());
+        let mut seen = Vec::new();
+        let error = build(&docker, &from, &target, &steps, &mut |p| seen.push(p)).unwrap_err();
+        match error.kind() {
+            ErrorKind::StepFailed { step, status, tail } => {
+                assert_eq!(step, "[2/3] failing on purpose");
+                assert_eq!(*status, 1);
+                let lines: Vec<&str> = tail.lines().collect();
+                assert_eq!(lines.len(), TAIL_LINES);
+                assert_eq!(lines.last(), Some(&"oops"));
+                assert!(!tail.contains("hello"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let steps_seen: Vec<usize> = seen
+            .iter()
+            .filter_map(|p| match p {
+                Progress::Step { index, .. } => Some(*index),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(steps_seen, [1, 2]);
+        assert!(seen.contains(&Progress::Output("hello from step one".into())));
+        assert!(docker.image_inspect(&target).unwrap().is_none());
+    }
+}

@@ -1,0 +1,407 @@
+//! Pure argument-vector builders, one per docker call.
+//!
+//! Nothing here runs a program, so every vector is unit-tested as data. The
+//! vectors leave out the program itself: [`crate::Docker`] puts it in front.
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use crate::CreateSpec;
+
+/// The format that makes `docker ps`, `version` and `context inspect` print JSON.
+pub const JSON_FORMAT: &str = "{{json .}}";
+
+fn os(items: &[&str]) -> Vec<OsString> {
+    items.iter().map(OsString::from).collect()
+}
+
+/// `docker create [-i] [--name N] [--hostname H] [--label K=V…] [-p 127.0.0.1::22]
+/// [--entrypoint E] IMAGE [COMMAND…]`.
+pub fn create(spec: &CreateSpec) -> Vec<OsString> {
+    let mut args = os(&["create"]);
+    if spec.interactive {
+        args.push("-i".into());
+    }
+    if let Some(name) = &spec.name {
+        args.push("--name".into());
+        args.push(name.into());
+    }
+    if let Some(hostname) = &spec.hostname {
+        args.push("--hostname".into());
+        args.push(hostname.into());
+    }
+    for (key, value) in &spec.labels {
+        args.push("--label".into());
+        args.push(format!("{key}={value}").into());
+    }
+    if spec.publish_ssh_on_loopback {
+        // An empty host port lets the engine pick a free one; the host
+        // address keeps sshd off every interface but loopback.
+        args.push("-p".into());
+        args.push("127.0.0.1::22".into());
+    }
+    if let Some(entrypoint) = &spec.entrypoint {
+        args.push("--entrypoint".into());
+        args.push(entrypoint.into());
+    }
+    args.push(spec.image.as_str().into());
+    args.extend(spec.command.iter().map(OsString::from));
+    args
+}
+
+/// `docker commit [-m MESSAGE] [-a AUTHOR] [-c CHANGE…] CONTAINER REFERENCE`.
+pub fn commit(
+    container: &str,
+    reference: &str,
+    message: Option<&str>,
+    author: Option<&str>,
+    changes: &[String],
+) -> Vec<OsString> {
+    let mut args = os(&["commit"]);
+    if let Some(message) = message {
+        args.extend(os(&["-m", message]));
+    }
+    if let Some(author) = author {
+        args.extend(os(&["-a", author]));
+    }
+    for change in changes {
+        args.extend(os(&["-c", change]));
+    }
+    args.extend(os(&[container, reference]));
+    args
+}
+
+/// `docker rm -f -v CONTAINER`: anonymous volumes go with the container.
+pub fn rm(container: &str) -> Vec<OsString> {
+    os(&["rm", "-f", "-v", container])
+}
+
+/// `docker rmi [-f] REFERENCE`.
+pub fn rmi(reference: &str, force: bool) -> Vec<OsString> {
+    if force {
+        os(&["rmi", "-f", reference])
+    } else {
+        os(&["rmi", reference])
+    }
+}
+
+/// `docker import [-c CHANGE…] SOURCE REFERENCE`; SOURCE `-` reads stdin.
+pub fn import(source: &Path, reference: &str, changes: &[String]) -> Vec<OsString> {
+    let mut args = os(&["import"]);
+    for change in changes {
+        args.extend(os(&["-c", change]));
+    }
+    args.push(source.into());
+    args.push(reference.into());
+    args
+}
+
+/// `docker export CONTAINER`: its file system as a tarball on stdout.
+pub fn export(container: &str) -> Vec<OsString> {
+    os(&["export", container])
+}
+
+/// `docker tag SOURCE TARGET`.
+pub fn tag(source: &str, target: &str) -> Vec<OsString> {
+    os(&["tag", source, target])
+}
+
+/// `docker logs [-f] [--tail N] CONTAINER`.
+pub fn logs(container: &str, follow: bool, tail: Option<usize>) -> Vec<OsString> {
+    let mut args = os(&["logs"]);
+    if follow {
+        args.push("-f".into());
+    }
+    if let Some(lines) = tail {
+        args.push("--tail".into());
+        args.push(lines.to_string().into());
+    }
+    args.push(container.into());
+    args
+}
+
+/// `docker ps -a --no-trunc [--filter label=…] --format '{{json .}}'`.
+pub fn ps(label_filters: &[String]) -> Vec<OsString> {
+    let mut args = os(&["ps", "-a", "--no-trunc"]);
+    for filter in label_filters {
+        args.push("--filter".into());
+        args.push(format!("label={filter}").into());
+    }
+    args.extend(os(&["--format", JSON_FORMAT]));
+    args
+}
+
+/// `docker image inspect REFERENCE`.
+pub fn image_inspect(reference: &str) -> Vec<OsString> {
+    os(&["image", "inspect", reference])
+}
+
+/// `docker container inspect CONTAINER…`.
+pub fn container_inspect(containers: &[String]) -> Vec<OsString> {
+    let mut args = os(&["container", "inspect"]);
+    args.extend(containers.iter().map(OsString::from));
+    args
+}
+
+/// `docker exec [-i] CONTAINER ARGV…`; `-i` only when there is input to feed.
+pub fn exec(container: &str, argv: &[&str], interactive: bool) -> Vec<OsString> {
+    let mut args = os(&["exec"]);
+    if interactive {
+        args.push("-i".into());
+    }
+    args.push(container.into());
+    args.extend(argv.iter().map(OsString::from));
+    args
+}
+
+/// `docker cp LOCAL CONTAINER:PATH`.
+pub fn cp_into(local: &Path, container: &str, path: &str) -> Vec<OsString> {
+    vec![
+        "cp".into(),
+        local.into(),
+        format!("{container}:{path}").into(),
+    ]
+}
+
+/// `docker start [-a] [-i] CONTAINER`.
+pub fn start(container: &str, attach: bool, interactive: bool) -> Vec<OsString> {
+    let mut args = os(&["start"]);
+    if attach {
+        args.push("-a".into());
+    }
+    if interactive {
+        args.push("-i".into());
+    }
+    args.push(container.into());
+    args
+}
+
+/// `docker version --format '{{json .}}'`.
+pub fn version() -> Vec<OsString> {
+    os(&["version", "--format", JSON_FORMAT])
+}
+
+/// `docker pull REFERENCE`.
+pub fn pull(reference: &str) -> Vec<OsString> {
+    os(&["pull", reference])
+}
+
+/// `docker context inspect NAME`, whose JSON names the endpoint.
+pub fn context_inspect(name: &str) -> Vec<OsString> {
+    os(&["context", "inspect", name])
+}
+
+/// Global options that carry `DOCKER_CONTEXT` or `DOCKER_HOST` onto a
+/// command line, for a command that runs where the environment may differ
+/// (ssh's `ProxyCommand`). A context wins, as it does for the CLI.
+pub fn connection(context: Option<&str>, host: Option<&str>) -> Vec<String> {
+    match (context, host) {
+        (Some(context), _) => vec!["--context".into(), context.into()],
+        (None, Some(host)) => vec!["--host".into(), host.into()],
+        (None, None) => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn check(actual: Vec<OsString>, expected: &[&str]) {
+        let actual: Vec<String> = actual
+            .into_iter()
+            .map(|a| a.into_string().unwrap())
+            .collect();
+        assert_eq!(actual, expected);
+    }
+
+    #[test]
+    fn create_minimal() {
+        let spec = CreateSpec {
+            image: "alice:web".into(),
+            ..CreateSpec::default()
+        };
+        check(create(&spec), &["create", "alice:web"]);
+    }
+
+    #[test]
+    fn create_everything() {
+        let mut labels = BTreeMap::new();
+        labels.insert("io.redock.name".to_string(), "alice:web".to_string());
+        labels.insert("io.redock.alias".to_string(), "web-container".to_string());
+        let spec = CreateSpec {
+            image: "alice:web".into(),
+            name: Some("redock-web".into()),
+            hostname: Some("web".into()),
+            labels,
+            publish_ssh_on_loopback: true,
+            command: vec!["sleep".into(), "infinity".into()],
+            entrypoint: Some("/bin/sh".into()),
+            interactive: true,
+        };
+        check(
+            create(&spec),
+            &[
+                "create",
+                "-i",
+                "--name",
+                "redock-web",
+                "--hostname",
+                "web",
+                "--label",
+                "io.redock.alias=web-container",
+                "--label",
+                "io.redock.name=alice:web",
+                "-p",
+                "127.0.0.1::22",
+                "--entrypoint",
+                "/bin/sh",
+                "alice:web",
+                "sleep",
+                "infinity",
+            ],
+        );
+    }
+
+    #[test]
+    fn commit_with_everything() {
+        let changes = vec!["CMD [\"/x\"]".to_string(), "ENV LANG=C.UTF-8".to_string()];
+        check(
+            commit(
+                "abc",
+                "alice:web",
+                Some("a message"),
+                Some("Alice"),
+                &changes,
+            ),
+            &[
+                "commit",
+                "-m",
+                "a message",
+                "-a",
+                "Alice",
+                "-c",
+                "CMD [\"/x\"]",
+                "-c",
+                "ENV LANG=C.UTF-8",
+                "abc",
+                "alice:web",
+            ],
+        );
+        check(
+            commit("abc", "web", None, None, &[]),
+            &["commit", "abc", "web"],
+        );
+    }
+
+    #[test]
+    fn removals() {
+        check(rm("abc"), &["rm", "-f", "-v", "abc"]);
+        check(rmi("alice:web", false), &["rmi", "alice:web"]);
+        check(rmi("alice:web", true), &["rmi", "-f", "alice:web"]);
+    }
+
+    #[test]
+    fn import_from_stdin_and_file() {
+        check(
+            import(
+                Path::new("-"),
+                "redock/rootfs:x",
+                &["CMD [\"/bin/sh\"]".into()],
+            ),
+            &["import", "-c", "CMD [\"/bin/sh\"]", "-", "redock/rootfs:x"],
+        );
+        check(
+            import(Path::new("/tmp/root.tar"), "r:t", &[]),
+            &["import", "/tmp/root.tar", "r:t"],
+        );
+    }
+
+    #[test]
+    fn tag_logs_ps() {
+        check(tag("a", "b"), &["tag", "a", "b"]);
+        check(export("abc"), &["export", "abc"]);
+        check(logs("abc", false, None), &["logs", "abc"]);
+        check(logs("abc", true, None), &["logs", "-f", "abc"]);
+        check(
+            logs("abc", false, Some(20)),
+            &["logs", "--tail", "20", "abc"],
+        );
+        check(
+            ps(&[
+                "io.redock.name".into(),
+                "io.redock.alias=web-container".into(),
+            ]),
+            &[
+                "ps",
+                "-a",
+                "--no-trunc",
+                "--filter",
+                "label=io.redock.name",
+                "--filter",
+                "label=io.redock.alias=web-container",
+                "--format",
+                "{{json .}}",
+            ],
+        );
+        check(
+            ps(&[]),
+            &["ps", "-a", "--no-trunc", "--format", "{{json .}}"],
+        );
+    }
+
+    #[test]
+    fn inspects() {
+        check(
+            image_inspect("alice:web"),
+            &["image", "inspect", "alice:web"],
+        );
+        check(
+            container_inspect(&["a".into(), "b".into()]),
+            &["container", "inspect", "a", "b"],
+        );
+        check(context_inspect("remote"), &["context", "inspect", "remote"]);
+    }
+
+    #[test]
+    fn exec_cp_start() {
+        check(
+            exec("abc", &["cat", "/etc/hostname"], false),
+            &["exec", "abc", "cat", "/etc/hostname"],
+        );
+        check(
+            exec("abc", &["sh", "-s"], true),
+            &["exec", "-i", "abc", "sh", "-s"],
+        );
+        check(
+            cp_into(
+                Path::new("/tmp/key.pub"),
+                "abc",
+                "/root/.ssh/authorized_keys",
+            ),
+            &["cp", "/tmp/key.pub", "abc:/root/.ssh/authorized_keys"],
+        );
+        check(start("abc", false, false), &["start", "abc"]);
+        check(start("abc", true, false), &["start", "-a", "abc"]);
+        check(start("abc", true, true), &["start", "-a", "-i", "abc"]);
+    }
+
+    #[test]
+    fn version_and_pull() {
+        check(version(), &["version", "--format", "{{json .}}"]);
+        check(
+            pull("debian:bookworm-slim"),
+            &["pull", "debian:bookworm-slim"],
+        );
+    }
+
+    #[test]
+    fn connection_prefers_the_context() {
+        assert_eq!(connection(None, None), Vec::<String>::new());
+        assert_eq!(
+            connection(Some("remote"), Some("ssh://h")),
+            ["--context", "remote"]
+        );
+        assert_eq!(connection(None, Some("ssh://h")), ["--host", "ssh://h"]);
+    }
+}

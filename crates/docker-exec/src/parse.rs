@@ -1,0 +1,527 @@
+//! Parsing of what the CLI prints: `inspect` JSON, `ps` JSON lines, `version`.
+//!
+//! Only the fields redock uses are deserialized, and every one that an
+//! engine may leave out or set to `null` has a default, so that Docker 20.10,
+//! Docker 25+ and Podman all read the same (see `fixtures/docker/`).
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use serde::Deserialize;
+
+use crate::{ContainerInfo, EngineInfo, ImageInfo, PsEntry};
+
+/// `null`, a string, or an array of strings: how engines spell `Cmd`,
+/// `Entrypoint` and podman's `Names`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Strings {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Strings {
+    fn into_vec(value: Option<Strings>) -> Vec<String> {
+        match value {
+            None => Vec::new(),
+            Some(Strings::One(s)) if s.is_empty() => Vec::new(),
+            Some(Strings::One(s)) => vec![s],
+            Some(Strings::Many(v)) => v,
+        }
+    }
+}
+
+/// Docker's `ps` prints labels as one `k=v,k2=v2` string; Podman as an object.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Labels {
+    Joined(String),
+    Map(BTreeMap<String, String>),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawImage {
+    id: String,
+    #[serde(default)]
+    repo_tags: Option<Vec<String>>,
+    #[serde(default)]
+    created: String,
+    #[serde(default)]
+    config: Option<RawImageConfig>,
+    #[serde(default, rename = "RootFS")]
+    root_fs: Option<RawRootFs>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct RawImageConfig {
+    #[serde(default)]
+    labels: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    cmd: Option<Strings>,
+    #[serde(default)]
+    entrypoint: Option<Strings>,
+    #[serde(default)]
+    env: Option<Vec<String>>,
+    #[serde(default)]
+    working_dir: String,
+    #[serde(default)]
+    exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawRootFs {
+    #[serde(default)]
+    layers: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawContainer {
+    id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    image: String,
+    /// Podman names the reference here as well as in `Config.Image`.
+    #[serde(default)]
+    image_name: String,
+    #[serde(default)]
+    config: Option<RawContainerConfig>,
+    #[serde(default)]
+    state: Option<RawState>,
+    #[serde(default)]
+    network_settings: Option<RawNetworkSettings>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct RawContainerConfig {
+    #[serde(default)]
+    image: String,
+    #[serde(default)]
+    hostname: String,
+    #[serde(default)]
+    labels: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct RawState {
+    #[serde(default)]
+    running: bool,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    started_at: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct RawNetworkSettings {
+    #[serde(default)]
+    ports: Option<BTreeMap<String, Option<Vec<RawBinding>>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawBinding {
+    #[serde(default)]
+    host_ip: String,
+    #[serde(default)]
+    host_port: String,
+}
+
+#[derive(Deserialize)]
+struct RawPs {
+    #[serde(default, alias = "Id")]
+    #[serde(rename = "ID")]
+    id: String,
+    #[serde(default, rename = "Names")]
+    names: Option<Strings>,
+    #[serde(default, rename = "Image")]
+    image: String,
+    #[serde(default, rename = "State")]
+    state: String,
+    #[serde(default, rename = "Labels")]
+    labels: Option<Labels>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawVersion {
+    #[serde(default)]
+    client: Option<RawVersionPart>,
+    #[serde(default)]
+    server: Option<RawVersionPart>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawVersionPart {
+    #[serde(default)]
+    version: String,
+}
+
+pub(crate) fn images(json: &[u8]) -> serde_json::Result<Vec<ImageInfo>> {
+    let raw: Vec<RawImage> = serde_json::from_slice(json)?;
+    Ok(raw.into_iter().map(image).collect())
+}
+
+fn image(raw: RawImage) -> ImageInfo {
+    let config = raw.config.unwrap_or_default();
+    ImageInfo {
+        id: raw.id,
+        repo_tags: raw.repo_tags.unwrap_or_default(),
+        created: raw.created,
+        labels: config.labels.unwrap_or_default(),
+        cmd: Strings::into_vec(config.cmd),
+        entrypoint: Strings::into_vec(config.entrypoint),
+        env: config.env.unwrap_or_default(),
+        working_dir: config.working_dir,
+        exposed_ports: config
+            .exposed_ports
+            .unwrap_or_default()
+            .into_keys()
+            .collect(),
+        layers: raw.root_fs.and_then(|r| r.layers).map_or(0, |l| l.len()),
+    }
+}
+
+pub(crate) fn containers(json: &[u8]) -> serde_json::Result<Vec<ContainerInfo>> {
+    let raw: Vec<RawContainer> = serde_json::from_slice(json)?;
+    Ok(raw.into_iter().map(container).collect())
+}
+
+fn container(raw: RawContainer) -> ContainerInfo {
+    let config = raw.config.unwrap_or_default();
+    let state = raw.state.unwrap_or_default();
+    let ports = raw
+        .network_settings
+        .and_then(|n| n.ports)
+        .unwrap_or_default();
+    let ssh_ports = ports
+        .get("22/tcp")
+        .and_then(Option::as_ref)
+        .map(|bindings| bindings.iter().filter_map(socket_addr).collect())
+        .unwrap_or_default();
+    let image = if config.image.is_empty() {
+        raw.image_name
+    } else {
+        config.image
+    };
+    ContainerInfo {
+        id: raw.id,
+        name: raw.name.trim_start_matches('/').to_string(),
+        image_id: raw.image,
+        image,
+        hostname: config.hostname,
+        labels: config.labels.unwrap_or_default(),
+        running: state.running,
+        status: state.status,
+        started_at: state.started_at,
+        ssh_ports,
+    }
+}
+
+/// A port binding as an address; an empty `HostIp` means every IPv4 address.
+fn socket_addr(binding: &RawBinding) -> Option<SocketAddr> {
+    let port: u16 = binding.host_port.parse().ok()?;
+    let ip: IpAddr = if binding.host_ip.is_empty() {
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    } else {
+        binding
+            .host_ip
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse()
+            .ok()?
+    };
+    Some(SocketAddr::new(ip, port))
+}
+
+pub(crate) fn ps_lines(text: &[u8]) -> serde_json::Result<Vec<PsEntry>> {
+    let text = String::from_utf8_lossy(text);
+    let mut entries = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let raw: RawPs = serde_json::from_str(line)?;
+        entries.push(PsEntry {
+            id: raw.id,
+            names: Strings::into_vec(raw.names).join(","),
+            image: raw.image,
+            state: raw.state.to_ascii_lowercase(),
+            labels: match raw.labels {
+                None => BTreeMap::new(),
+                Some(Labels::Map(map)) => map,
+                Some(Labels::Joined(joined)) => joined_labels(&joined),
+            },
+        });
+    }
+    Ok(entries)
+}
+
+/// Splits docker's `k=v,k2=v2`. Values may hold `=` and even `,`: a piece
+/// that does not start with something shaped like a label key continues the
+/// previous value. (`inspect` is exact; `ps` is for listing.)
+pub(crate) fn joined_labels(joined: &str) -> BTreeMap<String, String> {
+    let mut labels = BTreeMap::new();
+    let mut current: Option<(String, String)> = None;
+    for piece in joined.split(',') {
+        let new_pair = piece.split_once('=').filter(|(key, _)| is_label_key(key));
+        match (new_pair, current.as_mut()) {
+            (Some((key, value)), _) => {
+                if let Some((k, v)) = current.take() {
+                    labels.insert(k, v);
+                }
+                current = Some((key.to_string(), value.to_string()));
+            }
+            (None, Some((_, value))) => {
+                value.push(',');
+                value.push_str(piece);
+            }
+            (None, None) if piece.is_empty() => {}
+            (None, None) => {
+                current = Some((piece.to_string(), String::new()));
+            }
+        }
+    }
+    if let Some((k, v)) = current {
+        labels.insert(k, v);
+    }
+    labels
+}
+
+fn is_label_key(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/'))
+}
+
+pub(crate) fn version(json: &[u8]) -> serde_json::Result<EngineInfo> {
+    let raw: RawVersion = serde_json::from_slice(json)?;
+    let client_version = raw.client.map(|c| c.version).unwrap_or_default();
+    // Podman without a service runs the engine in its own process and
+    // prints no server part: the engine's version is the client's.
+    let server_version = match raw.server.map(|s| s.version) {
+        Some(version) if !version.is_empty() => version,
+        _ => client_version.clone(),
+    };
+    Ok(EngineInfo {
+        client_version,
+        server_version,
+    })
+}
+
+/// `Endpoints.docker.Host` of the first context in `docker context inspect`.
+pub(crate) fn context_host(json: &[u8]) -> serde_json::Result<Option<String>> {
+    let value: serde_json::Value = serde_json::from_slice(json)?;
+    Ok(value
+        .get(0)
+        .and_then(|c| c.pointer("/Endpoints/docker/Host"))
+        .and_then(|h| h.as_str())
+        .map(str::to_string))
+}
+
+/// `currentContext` of the CLI's `config.json`, when it names one.
+pub(crate) fn current_context(config_json: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(config_json).ok()?;
+    value
+        .get("currentContext")?
+        .as_str()
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!(
+            "{}/../../fixtures/docker/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    fn addr(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn docker_20_running_container() {
+        let list = containers(&fixture("engine-20.10/container-inspect-running.json")).unwrap();
+        assert_eq!(list.len(), 1);
+        let c = &list[0];
+        assert_eq!(
+            c.id,
+            "95156cc3b62bcb66b9cf00e7228b3724d2da7175e581967de0680859d5d68d89"
+        );
+        assert_eq!(c.name, "redock-fixture-run");
+        assert_eq!(c.image, "redock-fixture/debian:bookworm");
+        assert!(c.image_id.starts_with("sha256:84fe5df4c5e9"));
+        assert_eq!(c.hostname, "web");
+        assert!(c.running);
+        assert_eq!(c.status, "running");
+        assert_eq!(c.started_at, "2026-11-28T18:51:27.236156277Z");
+        assert_eq!(c.labels["io.redock.note"], "a=b,c");
+        assert_eq!(c.labels["io.redock.name"], "alice:web");
+        assert_eq!(c.ssh_ports, vec![addr("127.0.0.1:32768")]);
+    }
+
+    #[test]
+    fn docker_20_exited_container() {
+        let list = containers(&fixture("engine-20.10/container-inspect-exited.json")).unwrap();
+        let c = &list[0];
+        assert!(!c.running);
+        assert_eq!(c.status, "exited");
+        assert!(c.ssh_ports.is_empty());
+        assert_eq!(c.labels["io.redock.name"], "alice:db");
+    }
+
+    #[test]
+    fn docker_20_some_missing_prints_the_found_ones() {
+        let list =
+            containers(&fixture("engine-20.10/container-inspect-some-missing.json")).unwrap();
+        let names: Vec<&str> = list.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["redock-fixture-run", "redock-fixture-exited"]);
+    }
+
+    #[test]
+    fn docker_25_container_binds_everywhere() {
+        let list = containers(&fixture("docker-25/container-inspect-running.json")).unwrap();
+        let c = &list[0];
+        assert!(c.running);
+        assert_eq!(c.name, "web");
+        assert_eq!(c.ssh_ports, vec![addr("0.0.0.0:49153"), addr("[::]:49153")]);
+    }
+
+    #[test]
+    fn podman_container() {
+        let list = containers(&fixture("podman-4/container-inspect-running.json")).unwrap();
+        let c = &list[0];
+        assert_eq!(c.name, "redock-web");
+        assert_eq!(c.image, "localhost/alice:web");
+        assert_eq!(c.hostname, "web");
+        assert!(c.running);
+        assert_eq!(c.labels["io.redock.alias"], "web-container");
+        assert_eq!(c.ssh_ports, vec![addr("127.0.0.1:40213")]);
+    }
+
+    #[test]
+    fn docker_20_image() {
+        let list = images(&fixture("engine-20.10/image-inspect.json")).unwrap();
+        let i = &list[0];
+        assert!(i.id.starts_with("sha256:84fe5df4c5e9"));
+        assert_eq!(i.repo_tags, ["redock-fixture/debian:bookworm"]);
+        assert_eq!(i.cmd, ["/bin/bash"]);
+        assert!(i.entrypoint.is_empty());
+        assert!(i.env.is_empty());
+        assert!(i.labels.is_empty());
+        assert_eq!(i.layers, 1);
+    }
+
+    #[test]
+    fn docker_20_committed_image() {
+        let list = images(&fixture("engine-20.10/image-inspect-committed.json")).unwrap();
+        let i = &list[0];
+        assert_eq!(i.cmd, ["/usr/local/sbin/redock-init"]);
+        assert!(i.env.contains(&"LANG=C.UTF-8".to_string()));
+        assert_eq!(i.exposed_ports, ["22/tcp"]);
+        assert_eq!(i.labels["io.redock.base-recipe"], "1");
+        assert_eq!(i.working_dir, "/root");
+        // The container had changed nothing: its commit adds no layer.
+        assert_eq!(i.layers, 1);
+    }
+
+    #[test]
+    fn podman_image() {
+        let list = images(&fixture("podman-4/image-inspect.json")).unwrap();
+        let i = &list[0];
+        assert_eq!(i.repo_tags, ["localhost/redock:base"]);
+        assert_eq!(i.labels["io.redock.base-recipe"], "1");
+        assert_eq!(i.cmd, ["/usr/local/sbin/redock-init"]);
+        assert_eq!(i.exposed_ports, ["22/tcp"]);
+        assert_eq!(i.layers, 3);
+    }
+
+    #[test]
+    fn missing_image_is_an_empty_array() {
+        assert!(
+            images(&fixture("engine-20.10/image-inspect-missing.stdout.txt"))
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn docker_ps_lines() {
+        let mut list = ps_lines(&fixture("engine-20.10/ps.jsonl")).unwrap();
+        list.sort_by(|a, b| a.names.cmp(&b.names));
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0].names, "redock-fixture-exited");
+        assert_eq!(list[0].state, "exited");
+        assert_eq!(list[1].names, "redock-fixture-run");
+        assert_eq!(list[1].state, "running");
+        assert_eq!(list[1].image, "redock-fixture/debian:bookworm");
+        assert_eq!(list[1].labels["io.redock.alias"], "web-container");
+        assert_eq!(list[1].labels["io.redock.name"], "alice:web");
+        assert_eq!(list[1].labels["io.redock.note"], "a=b,c");
+        assert_eq!(list[1].id.len(), 64);
+    }
+
+    #[test]
+    fn podman_ps_lines() {
+        let list = ps_lines(&fixture("podman-4/ps.jsonl")).unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0].names, "redock-web");
+        assert_eq!(list[0].state, "running");
+        assert_eq!(list[0].labels["io.redock.name"], "alice:web");
+        assert_eq!(list[0].labels["io.redock.note"], "a=b,c");
+        assert_eq!(list[1].state, "exited");
+        assert!(list[1].id.starts_with("7f3c"));
+    }
+
+    #[test]
+    fn joined_labels_cases() {
+        let check = |joined: &str, expected: &[(&str, &str)]| {
+            let expected: BTreeMap<String, String> = expected
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            assert_eq!(joined_labels(joined), expected, "{joined}");
+        };
+        check("", &[]);
+        check("a=1", &[("a", "1")]);
+        check("a=1,b=2", &[("a", "1"), ("b", "2")]);
+        check("a=x=y,b=", &[("a", "x=y"), ("b", "")]);
+        check("a=1,2,3,b=c d=e", &[("a", "1,2,3"), ("b", "c d=e")]);
+        check("flag", &[("flag", "")]);
+    }
+
+    #[test]
+    fn versions() {
+        let docker = version(&fixture("engine-20.10/version.json")).unwrap();
+        assert_eq!(docker.client_version, "28.2.2");
+        assert_eq!(docker.server_version, "20.10.24+dfsg1");
+        let podman = version(&fixture("podman-4/version.json")).unwrap();
+        assert_eq!(podman.client_version, "4.3.1");
+        assert_eq!(podman.server_version, "4.3.1");
+    }
+
+    #[test]
+    fn contexts() {
+        let host = context_host(&fixture("docker-25/context-inspect-remote.json")).unwrap();
+        assert_eq!(host.as_deref(), Some("ssh://alice@build.example"));
+        let host = context_host(&fixture("docker-25/context-inspect-default.json")).unwrap();
+        assert_eq!(host.as_deref(), Some("unix:///var/run/docker.sock"));
+        assert_eq!(
+            current_context(br#"{"currentContext":"remote"}"#).as_deref(),
+            Some("remote")
+        );
+        assert_eq!(current_context(br#"{"auths":{}}"#), None);
+        assert_eq!(current_context(b"not json"), None);
+    }
+}

@@ -1,0 +1,92 @@
+//! Lossless editing and `ssh -G` compatible resolution of OpenSSH client
+//! configuration files (`~/.ssh/config`).
+//!
+//! Tools that write into a user's ssh configuration must not damage it, and
+//! must know what ssh will make of it. This crate does both:
+//!
+//! - [`Config`] keeps every byte of a file (comments, indentation, `=`
+//!   separators, quoting, CRLF line ends, a missing final newline, even
+//!   invalid UTF-8), so printing a parsed file gives back the same bytes.
+//!   Its edits (add, replace or remove a `Host` block, insert an `Include`
+//!   before the first `Host`/`Match`, find an existing `Include`) touch only
+//!   the lines they are about, and undoing them restores the original.
+//! - [`Resolver`] computes the options that apply to a host the way OpenSSH
+//!   9.x does (`Host` and `Match` blocks, `Include`, first value wins,
+//!   multi-valued options accumulate) and prints them as `ssh -G` does. It is
+//!   tested against the real `ssh -G`.
+//! - [`update_file`] writes a file safely: under a lock, through a synced
+//!   temporary file and a rename, keeping mode, owner and symbolic links,
+//!   with a one-time backup, and refusing to overwrite changes made by
+//!   someone else in the meantime.
+//!
+//! # Editing
+//!
+//! ```
+//! use sshconfig::Config;
+//!
+//! let original = b"Host *\n\tUser=me\n";
+//! let mut config = Config::parse(original);
+//! config.set_host_block("web", &[("HostName", "127.0.0.1"), ("Port", "2222")]);
+//! assert_eq!(
+//!     config.to_bytes(),
+//!     b"Host *\n\tUser=me\n\nHost web\n  HostName 127.0.0.1\n  Port 2222\n"
+//! );
+//! assert_eq!(config.host_block("web").unwrap().get("port"), Some("2222"));
+//! config.remove_host_block("web");
+//! assert_eq!(config.to_bytes(), original);
+//! ```
+//!
+//! # Resolving
+//!
+//! ```
+//! use sshconfig::Resolver;
+//!
+//! let text = b"Host web*\n  HostName %h.example.com\n  Port=2222\n\
+//!              Host *\n  Port 22\n  IdentityFile ~/.ssh/id_ed25519\n";
+//! let resolved = Resolver::new().resolve_bytes("web1", text).unwrap();
+//! assert_eq!(
+//!     resolved.to_string(),
+//!     "hostname web1.example.com\nport 2222\nidentityfile ~/.ssh/id_ed25519\n"
+//! );
+//! ```
+//!
+//! # Updating a file
+//!
+//! ```
+//! # fn main() -> Result<(), sshconfig::Error> {
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let path = dir.path().join("config");
+//! use sshconfig::{update_file, ErrorKind};
+//!
+//! let line = "Include ~/.redock/ssh_config";
+//! match update_file(&path, Some(&path.with_extension("redock-backup")), |config| {
+//!     if config.find_include("~/.redock/ssh_config".as_ref()).is_some() {
+//!         return false;
+//!     }
+//!     config.insert_before_first_host_or_match(line);
+//!     true
+//! }) {
+//!     Ok(update) => assert!(update.written),
+//!     Err(e) if matches!(e.kind(), ErrorKind::ReadOnly | ErrorKind::PermissionDenied) => {
+//!         println!("add this line to {} yourself: {line}", path.display());
+//!     }
+//!     Err(e) => return Err(e),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Nothing in this crate panics on any input.
+
+mod config;
+mod error;
+mod lex;
+mod pattern;
+mod resolve;
+mod sha1;
+mod update;
+
+pub use config::{quote, Config, HostBlock};
+pub use error::{Error, ErrorKind};
+pub use resolve::{supported_options, Resolved, Resolver};
+pub use update::{update_file, ConfigFile, Update};

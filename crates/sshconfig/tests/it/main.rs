@@ -1,0 +1,8 @@
+//! Integration tests of the sshconfig crate.
+
+mod differential;
+mod edits;
+mod fuzz;
+mod generate;
+mod round_trip;
+mod update;

@@ -1,0 +1,807 @@
+//! A redock container: an image NAME, the Docker container started from it
+//! and the SSH access to it (the original's `Container`).
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use docker_exec::{ContainerInfo, CreateSpec, Docker, ImageInfo, PsEntry};
+use state::{ContainerRecord, StateFile};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::home::Home;
+use crate::name::{self, Image};
+use crate::sshfiles::{self, Endpoint, IncludeOutcome, Transport, UserConfig};
+use crate::ui::Ui;
+
+/// The labels redock puts on its containers: `status` and recovery find
+/// containers by them even when the state file is lost.
+pub mod labels {
+    pub const NAME: &str = "io.redock.name";
+    pub const HOSTNAME: &str = "io.redock.hostname";
+    pub const ALIAS: &str = "io.redock.alias";
+    pub const TRANSPORT: &str = "io.redock.transport";
+    pub const HOME: &str = "io.redock.home";
+}
+
+/// The base image containers start from when their NAME has no image yet.
+pub const BASE_IMAGE: &str = base_image::DEFAULT_TARGET;
+
+/// Where the container's host key is read from, through docker.
+const HOST_KEY: &str = "/etc/ssh/ssh_host_ed25519_key.pub";
+
+/// What every operation needs: the engine, redock's files, the user's
+/// ssh config and the terminal.
+pub struct Context {
+    pub docker: Docker,
+    pub home: Home,
+    pub state: StateFile,
+    pub user_config: UserConfig,
+    pub dry_run: bool,
+    pub ui: Ui,
+}
+
+impl Context {
+    pub fn new(
+        docker: Docker,
+        home: Home,
+        user_config: UserConfig,
+        dry_run: bool,
+        ui: Ui,
+    ) -> Context {
+        let state = StateFile::new(home.state_file());
+        Context {
+            docker,
+            home,
+            state,
+            user_config,
+            dry_run,
+            ui,
+        }
+    }
+
+    /// All of this home's redock containers, in any state (one docker call).
+    pub fn containers(&self) -> Result<Vec<PsEntry>> {
+        Ok(self.docker.ps(&[self.home_filter()])?)
+    }
+
+    fn home_filter(&self) -> String {
+        format!("{}={}", labels::HOME, self.home.dir().display())
+    }
+
+    /// The file to give ssh with `-F`, when ssh would not find redock's
+    /// Host blocks by itself: the user's config when it includes redock's
+    /// but is not where ssh looks, redock's own file when nothing includes it.
+    pub fn ssh_config_arg(&self) -> Option<PathBuf> {
+        if !self.user_config.disabled && self.user_config.has_include(&self.home) {
+            (!self.user_config.is_ssh_default()).then(|| self.user_config.path.clone())
+        } else {
+            Some(self.home.ssh_config())
+        }
+    }
+
+    /// The ssh command line that reaches `alias`.
+    pub fn ssh_command(&self, alias: &str) -> Vec<String> {
+        let mut argv = vec!["ssh".to_string()];
+        if let Some(config) = self.ssh_config_arg() {
+            argv.push("-F".into());
+            argv.push(config.display().to_string());
+        }
+        argv.push(alias.to_string());
+        argv
+    }
+}
+
+/// One NAME and what redock knows of it.
+pub struct Container<'a> {
+    ctx: &'a Context,
+    image: Image,
+    hostname: String,
+    timeout: Duration,
+}
+
+/// A container that answers over SSH.
+#[derive(Clone, Debug)]
+pub struct Running {
+    pub id: String,
+    pub alias: String,
+    pub endpoint: Endpoint,
+    /// Whether an already running container was reused.
+    pub reused: bool,
+}
+
+impl<'a> Container<'a> {
+    /// A container for `image`, with `hostname` (default: the tag) and a
+    /// timeout for sshd to answer.
+    pub fn new(
+        ctx: &'a Context,
+        image: Image,
+        hostname: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Container<'a>> {
+        let hostname = hostname.unwrap_or(&image.tag).to_string();
+        name::validate_hostname(&hostname)?;
+        Ok(Container {
+            ctx,
+            image,
+            hostname,
+            timeout,
+        })
+    }
+
+    pub fn image(&self) -> &Image {
+        &self.image
+    }
+
+    /// The alias `ssh` reaches the container by.
+    pub fn ssh_alias(&self) -> String {
+        name::ssh_alias(&self.hostname)
+    }
+
+    /// The ssh_config file holding the container's Host block.
+    pub fn ssh_config_file(&self) -> PathBuf {
+        self.ctx.home.ssh_config()
+    }
+
+    /// The docker name of the container: readable, and unique per alias and
+    /// home, so that the engine itself refuses a second container for one
+    /// alias even when two runs race.
+    fn docker_name(&self) -> String {
+        let alias = self.ssh_alias();
+        if self.ctx.home.is_default() {
+            format!("redock-{alias}")
+        } else {
+            format!("redock-{alias}-{}", self.ctx.home.discriminator())
+        }
+    }
+
+    /// This NAME's containers in this home, in any state.
+    fn find_containers(&self) -> Result<Vec<PsEntry>> {
+        let filters = [
+            self.ctx.home_filter(),
+            format!("{}={}", labels::NAME, self.image.name()),
+        ];
+        Ok(self.ctx.docker.ps(&filters)?)
+    }
+
+    /// The running container of this NAME, if there is one.
+    pub fn find_running_container(&self) -> Result<Option<ContainerInfo>> {
+        let ids: Vec<String> = self
+            .find_containers()?
+            .into_iter()
+            .filter(|c| c.state == "running")
+            .map(|c| c.id)
+            .collect();
+        if ids.is_empty() {
+            return Ok(None);
+        }
+        Ok(self
+            .ctx
+            .docker
+            .inspect_containers(&ids)?
+            .into_iter()
+            .find(|c| c.running))
+    }
+
+    /// Whether a container of this NAME is running.
+    pub fn is_active(&self) -> Result<bool> {
+        Ok(self.find_running_container()?.is_some())
+    }
+
+    /// The running container, or `NoContainerRunning`.
+    pub fn check_active(&self) -> Result<ContainerInfo> {
+        self.find_running_container()?.ok_or_else(|| {
+            Error::new(ErrorKind::NoContainerRunning {
+                name: self.image.name(),
+            })
+            .with_hint(format!(
+                "start it with `redock start {}`",
+                self.image.name()
+            ))
+        })
+    }
+
+    /// The image of this NAME, if it exists.
+    pub fn find_named_image(&self) -> Result<Option<ImageInfo>> {
+        Ok(self.ctx.docker.image_inspect(&self.image.name())?)
+    }
+
+    /// The ssh command line that reaches the running container.
+    pub fn get_ssh_client_command(&self) -> Result<Vec<String>> {
+        let info = self.check_active()?;
+        let alias = info
+            .labels
+            .get(labels::ALIAS)
+            .cloned()
+            .unwrap_or_else(|| self.ssh_alias());
+        Ok(self.ctx.ssh_command(&alias))
+    }
+
+    /// Starts the container, or reuses the one already running, and makes it
+    /// reachable as `ssh <alias>`.
+    pub fn start(&self, transport: Option<Transport>) -> Result<Running> {
+        let ctx = self.ctx;
+        // The first docker call comes before any file is written, so an
+        // unreachable engine changes nothing.
+        let existing = self.find_containers()?;
+        ctx.home.ensure()?;
+        // A container that is not running is what an interrupted run or a
+        // crash left: it is replaced.
+        for stale in existing.iter().filter(|c| c.state != "running") {
+            ctx.ui.info(format!(
+                "removing the stopped container {} of {}",
+                name::summarize_id(&stale.id),
+                self.image
+            ));
+            ctx.docker.rm(&stale.id)?;
+        }
+        if let Some(running) = existing.iter().find(|c| c.state == "running") {
+            let info = ctx
+                .docker
+                .inspect_container(&running.id)?
+                .ok_or_else(|| Error::other(format!("the container {} vanished", running.id)))?;
+            return self.reuse(info);
+        }
+
+        let alias = self.ssh_alias();
+        self.check_alias_free(&alias)?;
+        let public_key = ctx.home.public_key()?;
+        let transport = match transport {
+            Some(t) => t,
+            None if ctx.docker.engine_is_remote()? => Transport::Exec,
+            None => Transport::Tcp,
+        };
+        let image = self.image_to_start()?;
+
+        let mut spec = CreateSpec {
+            image,
+            name: Some(self.docker_name()),
+            hostname: Some(self.hostname.clone()),
+            publish_ssh_on_loopback: transport == Transport::Tcp,
+            ..CreateSpec::default()
+        };
+        spec.labels = BTreeMap::from([
+            (labels::NAME.to_string(), self.image.name()),
+            (labels::HOSTNAME.to_string(), self.hostname.clone()),
+            (labels::ALIAS.to_string(), alias.clone()),
+            (
+                labels::TRANSPORT.to_string(),
+                transport.as_str().to_string(),
+            ),
+            (
+                labels::HOME.to_string(),
+                ctx.home.dir().display().to_string(),
+            ),
+        ]);
+        let id = ctx
+            .docker
+            .create(&spec)
+            .map_err(|e| self.explain_create_error(e, &alias))?;
+        let mut guard = Guard {
+            ctx,
+            id: id.clone(),
+            alias: alias.clone(),
+            armed: true,
+        };
+
+        copy_public_key(&ctx.docker, &id, &public_key)?;
+        ctx.docker.start(&id)?;
+        let endpoint = self.ssh_endpoint(&id, transport)?;
+        let host_key = self.read_host_key(&id)?;
+        self.setup_ssh_access(&id, &alias, &endpoint, &host_key, transport)?;
+        guard.armed = false;
+        Ok(Running {
+            id,
+            alias,
+            endpoint,
+            reused: false,
+        })
+    }
+
+    /// Reuses a running container, repairing its SSH access: an interrupted
+    /// run may have left it without a Host block or pinned key.
+    fn reuse(&self, info: ContainerInfo) -> Result<Running> {
+        let alias = info
+            .labels
+            .get(labels::ALIAS)
+            .cloned()
+            .unwrap_or_else(|| self.ssh_alias());
+        let transport = info
+            .labels
+            .get(labels::TRANSPORT)
+            .and_then(|t| Transport::parse(t))
+            .unwrap_or(Transport::Tcp);
+        let endpoint = self.endpoint_of(&info, transport)?;
+        let host_key = self.read_host_key(&info.id)?;
+        self.setup_ssh_access(&info.id, &alias, &endpoint, &host_key, transport)?;
+        Ok(Running {
+            id: info.id,
+            alias,
+            endpoint,
+            reused: true,
+        })
+    }
+
+    /// Refuses an alias that another NAME's container already has.
+    fn check_alias_free(&self, alias: &str) -> Result<()> {
+        let filters = [
+            self.ctx.home_filter(),
+            format!("{}={}", labels::ALIAS, alias),
+        ];
+        for other in self.ctx.docker.ps(&filters)? {
+            let other_name = other.labels.get(labels::NAME).cloned().unwrap_or_default();
+            if other_name != self.image.name() {
+                return Err(alias_collision(alias, &other_name));
+            }
+        }
+        Ok(())
+    }
+
+    /// A name conflict at `docker create` is the race-proof form of the
+    /// alias check.
+    fn explain_create_error(&self, err: docker_exec::Error, alias: &str) -> Error {
+        if err.to_string().contains("is already in use") {
+            let filters = [
+                self.ctx.home_filter(),
+                format!("{}={}", labels::ALIAS, alias),
+            ];
+            if let Ok(others) = self.ctx.docker.ps(&filters) {
+                if let Some(other) = others.first() {
+                    let other_name = other.labels.get(labels::NAME).cloned().unwrap_or_default();
+                    return alias_collision(alias, &other_name);
+                }
+            }
+        }
+        err.into()
+    }
+
+    /// The image NAME when it exists, else the base image (built first when
+    /// needed).
+    fn image_to_start(&self) -> Result<String> {
+        if self.find_named_image()?.is_some() {
+            return Ok(self.image.name());
+        }
+        let options = base_image::BuildOptions {
+            target: BASE_IMAGE.to_string(),
+            from: None,
+            rootfs: None,
+            rebuild: false,
+        };
+        let ui = &self.ctx.ui;
+        base_image::ensure(&self.ctx.docker, &options, &mut |p| ui.progress(p))?;
+        Ok(BASE_IMAGE.to_string())
+    }
+
+    /// Waits until sshd in the container answers and returns where it
+    /// listens (the original's `ssh_endpoint`).
+    pub fn ssh_endpoint(&self, id: &str, transport: Transport) -> Result<Endpoint> {
+        let deadline = Instant::now() + self.timeout;
+        match transport {
+            Transport::Tcp => {
+                let info = self
+                    .ctx
+                    .docker
+                    .inspect_container(id)?
+                    .ok_or_else(|| self.timeout_error(id))?;
+                let endpoint = self.endpoint_of(&info, transport)?;
+                let Endpoint::Tcp { host, port } = &endpoint else {
+                    unreachable!()
+                };
+                let addr: SocketAddr = format!("{host}:{port}")
+                    .parse()
+                    .map_err(|_| Error::other(format!("unexpected port binding {host}:{port}")))?;
+                let mut next_check = Instant::now() + Duration::from_secs(1);
+                loop {
+                    if ssh_banner(addr) {
+                        return Ok(endpoint);
+                    }
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Err(self.timeout_error(id));
+                    }
+                    // Fail fast when the container died rather than wait out
+                    // the timeout.
+                    if now >= next_check {
+                        next_check = now + Duration::from_secs(1);
+                        if !self
+                            .ctx
+                            .docker
+                            .inspect_container(id)?
+                            .is_some_and(|c| c.running)
+                        {
+                            return Err(self.timeout_error(id));
+                        }
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+            Transport::Exec => loop {
+                // With no port to probe, the host key's existence says the
+                // init script has got as far as sshd.
+                let out = self.ctx.docker.exec(id, &["test", "-s", HOST_KEY], None)?;
+                if out.status == 0 {
+                    return self.endpoint_of(
+                        &ContainerInfo {
+                            id: id.to_string(),
+                            ..Default::default()
+                        },
+                        transport,
+                    );
+                }
+                if Instant::now() >= deadline {
+                    return Err(self.timeout_error(id));
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            },
+        }
+    }
+
+    fn endpoint_of(&self, info: &ContainerInfo, transport: Transport) -> Result<Endpoint> {
+        match transport {
+            Transport::Tcp => {
+                let addr = info
+                    .ssh_ports
+                    .iter()
+                    .find(|a| a.ip().is_loopback())
+                    .ok_or_else(|| {
+                        Error::other(format!(
+                            "the container {} has no SSH port on 127.0.0.1",
+                            name::summarize_id(&info.id)
+                        ))
+                    })?;
+                Ok(Endpoint::Tcp {
+                    host: addr.ip().to_string(),
+                    port: addr.port(),
+                })
+            }
+            Transport::Exec => Ok(Endpoint::Exec {
+                proxy_command: self.ctx.docker.exec_proxy_command(&info.id),
+            }),
+        }
+    }
+
+    fn timeout_error(&self, id: &str) -> Error {
+        let logs = self.ctx.docker.logs_tail(id, 20).unwrap_or_default();
+        Error::new(ErrorKind::SecureShellTimeout {
+            name: self.image.name(),
+            seconds: self.timeout.as_secs_f64(),
+            logs,
+        })
+        .with_hint(
+            "does the image run sshd? `redock logs NAME` shows its output; --timeout waits longer",
+        )
+    }
+
+    /// Reads the container's host key through docker, the trusted channel.
+    fn read_host_key(&self, id: &str) -> Result<String> {
+        let out = self.ctx.docker.exec(id, &["cat", HOST_KEY], None)?;
+        if out.status != 0 {
+            return Err(Error::other(format!(
+                "cannot read the host key {HOST_KEY} of the container {}: {}",
+                name::summarize_id(id),
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
+    /// Pins the host key, writes the Host block, records the container and
+    /// makes sure the user's config includes redock's (the original's
+    /// `setup_ssh_access`).
+    fn setup_ssh_access(
+        &self,
+        id: &str,
+        alias: &str,
+        endpoint: &Endpoint,
+        host_key: &str,
+        transport: Transport,
+    ) -> Result<()> {
+        let ctx = self.ctx;
+        sshfiles::pin_host_key(&ctx.home, alias, host_key)?;
+        sshfiles::write_host_block(&ctx.home, alias, endpoint)?;
+        let record = ContainerRecord {
+            name: self.image.name(),
+            container_id: id.to_string(),
+            image: self.image.name(),
+            hostname: self.hostname.clone(),
+            alias: alias.to_string(),
+            transport: transport.as_str().to_string(),
+            endpoint: match endpoint {
+                Endpoint::Tcp { .. } => Some(endpoint.display()),
+                Endpoint::Exec { .. } => None,
+            },
+            created_at: now_rfc3339(),
+        };
+        ctx.state.update(|state| {
+            state.containers.insert(record.name.clone(), record);
+        })?;
+        match ctx.user_config.ensure_include(&ctx.home, ctx.dry_run)? {
+            IncludeOutcome::Added => ctx.ui.info(format!(
+                "added `{}` to {}",
+                UserConfig::include_line(&ctx.home),
+                ctx.user_config.path.display()
+            )),
+            IncludeOutcome::DryRun(diff) => {
+                ctx.ui.info(format!(
+                    "--dry-run: {} would change like this:",
+                    ctx.user_config.path.display()
+                ));
+                print!("{diff}");
+            }
+            IncludeOutcome::ReadOnly(line) => ctx.ui.warn(format!(
+                "{} is not writable; add this line before its first Host or Match line:\n  {line}",
+                ctx.user_config.path.display()
+            )),
+            IncludeOutcome::Present | IncludeOutcome::Disabled => {}
+        }
+        Ok(())
+    }
+
+    /// Removes the Host block, the pinned key and the record of `alias`
+    /// (the original's `revoke_ssh_access`).
+    fn revoke_ssh_access(&self, alias: &str) -> Result<()> {
+        sshfiles::remove_host_block(&self.ctx.home, alias)?;
+        sshfiles::unpin_host_key(&self.ctx.home, alias)
+    }
+
+    /// Commits the running container to `repository:tag`; it keeps running.
+    pub fn commit(&self, message: Option<&str>, author: Option<&str>) -> Result<String> {
+        let info = self.check_active()?;
+        let id = self
+            .ctx
+            .docker
+            .commit(&info.id, &self.image.name(), message, author, &[])?;
+        if let Some(image) = self.ctx.docker.image_inspect(&id)? {
+            // overlay2 refuses to mount more than 127 layers.
+            if image.layers >= 100 {
+                self.ctx.ui.warn(format!(
+                    "{} has {} layers; the engine refuses images of more than 127",
+                    self.image, image.layers
+                ));
+            }
+        }
+        Ok(id)
+    }
+
+    /// Stops and removes the container, its Host block, pinned key and
+    /// record. A container that already died or vanished is cleaned up the
+    /// same way; nothing to clean up is not an error. Returns whether there
+    /// was anything.
+    pub fn kill(&self) -> Result<bool> {
+        let ctx = self.ctx;
+        let containers = self.find_containers()?;
+        let record = ctx.state.load()?.containers.remove(&self.image.name());
+        let mut aliases: Vec<String> = containers
+            .iter()
+            .filter_map(|c| c.labels.get(labels::ALIAS).cloned())
+            .chain(record.as_ref().map(|r| r.alias.clone()))
+            .collect();
+        if aliases.is_empty() {
+            // Container and record both lost: a Host block for the default
+            // alias is ours to remove unless another container owns it.
+            let alias = self.ssh_alias();
+            let filters = [ctx.home_filter(), format!("{}={}", labels::ALIAS, alias)];
+            if ctx.docker.ps(&filters)?.is_empty() && sshfiles::has_host_block(&ctx.home, &alias) {
+                aliases.push(alias);
+            }
+        }
+        aliases.sort();
+        aliases.dedup();
+        for container in &containers {
+            ctx.docker.rm(&container.id)?;
+        }
+        for alias in &aliases {
+            self.revoke_ssh_access(alias)?;
+        }
+        let name = self.image.name();
+        ctx.state.update(|state| {
+            state.containers.remove(&name);
+        })?;
+        Ok(!containers.is_empty() || record.is_some() || !aliases.is_empty())
+    }
+
+    /// Removes the image. While a container runs from it this is refused,
+    /// unless `force`, which kills the container first.
+    pub fn delete(&self, force: bool) -> Result<()> {
+        if self.find_named_image()?.is_none() {
+            return Err(Error::new(ErrorKind::NoSuchImage {
+                name: self.image.name(),
+            }));
+        }
+        if self.is_active()? {
+            if !force {
+                return Err(Error::new(ErrorKind::ImageInUse {
+                    name: self.image.name(),
+                })
+                .with_hint(format!(
+                    "`redock kill {0}` first, or `redock delete --force {0}`",
+                    self.image
+                )));
+            }
+            self.kill()?;
+        }
+        self.ctx.docker.rmi(&self.image.name(), false)?;
+        Ok(())
+    }
+
+    /// Shows the container's output (the original's `RemoteTerminal`).
+    pub fn logs(&self, follow: bool) -> Result<()> {
+        let containers = self.find_containers()?;
+        let container = containers
+            .iter()
+            .find(|c| c.state == "running")
+            .or(containers.first())
+            .ok_or_else(|| {
+                Error::new(ErrorKind::NoContainerRunning {
+                    name: self.image.name(),
+                })
+            })?;
+        Ok(self.ctx.docker.logs_inherit(&container.id, follow)?)
+    }
+
+    /// The alias of the running container, for provisioning over SSH.
+    pub fn running_alias(&self) -> Result<String> {
+        let info = self.check_active()?;
+        Ok(info
+            .labels
+            .get(labels::ALIAS)
+            .cloned()
+            .unwrap_or_else(|| self.ssh_alias()))
+    }
+}
+
+fn alias_collision(alias: &str, other: &str) -> Error {
+    Error::new(ErrorKind::AliasCollision {
+        alias: alias.to_string(),
+        other: other.to_string(),
+    })
+    .with_hint("give this one another host name with -n/--hostname")
+}
+
+/// Removes a half-started container and its SSH access when `start` fails
+/// part-way, so no orphan and no stale Host block is left.
+struct Guard<'a> {
+    ctx: &'a Context,
+    id: String,
+    alias: String,
+    armed: bool,
+}
+
+impl Drop for Guard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = self.ctx.docker.rm(&self.id);
+            let _ = sshfiles::remove_host_block(&self.ctx.home, &self.alias);
+            let _ = sshfiles::unpin_host_key(&self.ctx.home, &self.alias);
+        }
+    }
+}
+
+/// Puts the public key into the created container as root's only
+/// authorized key, before it starts: a key is never baked into the base.
+fn copy_public_key(docker: &Docker, id: &str, public_key: &str) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let ssh_dir = dir.path().join(".ssh");
+    let keys = ssh_dir.join("authorized_keys");
+    let io = |p: &Path, e| Error::io(p, e);
+    std::fs::create_dir(&ssh_dir).map_err(|e| io(&ssh_dir, e))?;
+    std::fs::write(&keys, public_key).map_err(|e| io(&keys, e))?;
+    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| io(&keys, e))?;
+    std::fs::set_permissions(&ssh_dir, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| io(&ssh_dir, e))?;
+    docker.cp_into(&ssh_dir, id, "/root/")?;
+    Ok(())
+}
+
+/// Whether an SSH server answers at `addr`: docker's port proxy accepts
+/// connections before sshd listens, so only the banner counts.
+fn ssh_banner(addr: SocketAddr) -> bool {
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut buf = [0u8; 4];
+    let mut got = 0;
+    while got < buf.len() {
+        match stream.read(&mut buf[got..]) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => got += n,
+        }
+    }
+    &buf == b"SSH-"
+}
+
+/// The current time as RFC 3339 (UTC, seconds).
+pub(crate) fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Seconds since the epoch of an RFC 3339 time such as docker prints
+/// (`2026-11-28T19:00:00.123456789Z`); `None` for the zero time.
+pub(crate) fn parse_rfc3339(text: &str) -> Option<i64> {
+    let num = |s: &str| s.parse::<i64>().ok();
+    let (date, time) = text.split_once('T')?;
+    let mut date = date.splitn(3, '-');
+    let (y, m, d) = (num(date.next()?)?, num(date.next()?)?, num(date.next()?)?);
+    if y < 1971 {
+        return None;
+    }
+    let (h, mi, s) = (
+        num(time.get(0..2)?)?,
+        num(time.get(3..5)?)?,
+        num(time.get(6..8)?)?,
+    );
+    let rest = &time[8..];
+    let rest = rest.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+    let offset = match rest {
+        "" | "Z" => 0,
+        tz => {
+            let sign = if tz.starts_with('-') { -1 } else { 1 };
+            sign * (num(tz.get(1..3)?)? * 3600 + num(tz.get(4..6)?)? * 60)
+        }
+    };
+    Some(days_from_civil(y, m, d) * 86400 + h * 3600 + mi * 60 + s - offset)
+}
+
+// Howard Hinnant's civil date algorithms.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_round_trip() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), None);
+        assert_eq!(
+            parse_rfc3339("2026-11-28T19:00:00.123456789Z"),
+            Some(1795892400)
+        );
+        assert_eq!(parse_rfc3339("2026-11-28T20:00:00+01:00"), Some(1795892400));
+        assert_eq!(parse_rfc3339("0001-01-01T00:00:00Z"), None);
+        let now = now_rfc3339();
+        let secs = parse_rfc3339(&now).unwrap();
+        assert!(
+            (secs
+                - std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs() as i64)
+                .abs()
+                < 5
+        );
+    }
+}

@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(redock::cli::main(std::env::args_os()));
+}

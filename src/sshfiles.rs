@@ -1,0 +1,393 @@
+//! The SSH client files redock writes: its own `ssh_config` of Host blocks,
+//! its `known_hosts` of pinned host keys, and the one `Include` line in the
+//! user's client configuration.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use sshconfig::Config;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::home::{self, Home};
+
+/// How a container is reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// sshd's port published on 127.0.0.1.
+    Tcp,
+    /// `sshd -i` through `docker exec` as a ProxyCommand.
+    Exec,
+}
+
+impl Transport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Tcp => "tcp",
+            Transport::Exec => "exec",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Transport> {
+        match value {
+            "tcp" => Some(Transport::Tcp),
+            "exec" => Some(Transport::Exec),
+            _ => None,
+        }
+    }
+}
+
+/// Where ssh connects to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    Tcp { host: String, port: u16 },
+    Exec { proxy_command: Vec<String> },
+}
+
+impl Endpoint {
+    /// A short form for status output.
+    pub fn display(&self) -> String {
+        match self {
+            Endpoint::Tcp { host, port } => format!("{host}:{port}"),
+            Endpoint::Exec { .. } => "docker exec".to_string(),
+        }
+    }
+}
+
+/// The options of one container's Host block, in the order written.
+pub fn host_block(home: &Home, alias: &str, endpoint: &Endpoint) -> Vec<(String, String)> {
+    let mut options = Vec::new();
+    match endpoint {
+        Endpoint::Tcp { host, port } => {
+            options.push(("HostName".into(), host.clone()));
+            options.push(("Port".into(), port.to_string()));
+        }
+        Endpoint::Exec { proxy_command } => {
+            let command = bootstrap::join(proxy_command);
+            options.push((
+                "ProxyCommand".into(),
+                command.to_string_lossy().into_owned(),
+            ));
+        }
+    }
+    options.push(("User".into(), "root".into()));
+    options.push(("IdentityFile".into(), config_path(&home.private_key())));
+    options.push(("IdentitiesOnly".into(), "yes".into()));
+    options.push(("HostKeyAlias".into(), alias.to_string()));
+    options.push((
+        "UserKnownHostsFile".into(),
+        config_path(&home.known_hosts()),
+    ));
+    options.push(("StrictHostKeyChecking".into(), "yes".into()));
+    options
+}
+
+/// A path as an ssh_config argument: quoted when it holds whitespace.
+fn config_path(path: &Path) -> String {
+    let text = path.display().to_string();
+    if text.contains(char::is_whitespace) {
+        format!("\"{text}\"")
+    } else {
+        text
+    }
+}
+
+/// Writes (or replaces) the Host block of `alias` in redock's ssh_config.
+pub fn write_host_block(home: &Home, alias: &str, endpoint: &Endpoint) -> Result<()> {
+    let options = host_block(home, alias, endpoint);
+    let path = home.ssh_config();
+    sshconfig::update_file(&path, None, |config: &mut Config| {
+        let pairs: Vec<(&str, &str)> = options
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        config.set_host_block(alias, &pairs);
+        true
+    })
+    .map_err(|e| Error::new(ErrorKind::SshConfig { path: path.clone() }).with_source(e))?;
+    Ok(())
+}
+
+/// Removes the Host block of `alias` from redock's ssh_config, if present.
+pub fn remove_host_block(home: &Home, alias: &str) -> Result<()> {
+    let path = home.ssh_config();
+    if !path.exists() {
+        return Ok(());
+    }
+    sshconfig::update_file(&path, None, |config: &mut Config| {
+        config.remove_host_block(alias)
+    })
+    .map_err(|e| Error::new(ErrorKind::SshConfig { path: path.clone() }).with_source(e))?;
+    Ok(())
+}
+
+/// Whether redock's ssh_config has a Host block for `alias`.
+pub fn has_host_block(home: &Home, alias: &str) -> bool {
+    fs::read(home.ssh_config())
+        .map(|bytes| Config::parse(&bytes).host_block(alias).is_some())
+        .unwrap_or(false)
+}
+
+/// Pins `public_key` (an OpenSSH public key line) as the host key of `alias`.
+pub fn pin_host_key(home: &Home, alias: &str, public_key: &str) -> Result<()> {
+    let mut fields = public_key.split_whitespace();
+    let (Some(kind), Some(key)) = (fields.next(), fields.next()) else {
+        return Err(Error::other(format!(
+            "the container's host key of {alias} is not an OpenSSH public key: {public_key:?}"
+        )));
+    };
+    edit_known_hosts(home, alias, Some(format!("{alias} {kind} {key}\n")))
+}
+
+/// Forgets the pinned host key of `alias`.
+pub fn unpin_host_key(home: &Home, alias: &str) -> Result<()> {
+    edit_known_hosts(home, alias, None)
+}
+
+fn edit_known_hosts(home: &Home, alias: &str, line: Option<String>) -> Result<()> {
+    let path = home.known_hosts();
+    home.locked(|| {
+        let old = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        let mut new: String = old
+            .lines()
+            .filter(|l| l.split_whitespace().next() != Some(alias))
+            .flat_map(|l| [l, "\n"])
+            .collect();
+        if let Some(line) = &line {
+            new.push_str(line);
+        }
+        if new == old {
+            return Ok(());
+        }
+        home::write_atomic(&path, new.as_bytes(), 0o600)
+    })
+}
+
+/// The user's client configuration that gets the Include line.
+#[derive(Clone, Debug)]
+pub struct UserConfig {
+    pub path: PathBuf,
+    /// `--no-ssh-config`: leave the file alone.
+    pub disabled: bool,
+}
+
+/// What happened to the user's config.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IncludeOutcome {
+    /// The Include line was already there.
+    Present,
+    /// It was added.
+    Added,
+    /// `--dry-run`: this diff would be applied.
+    DryRun(String),
+    /// The file cannot be written: the line to add by hand.
+    ReadOnly(String),
+    /// `--no-ssh-config`.
+    Disabled,
+}
+
+impl UserConfig {
+    /// `--ssh-config PATH`, else `REDOCK_SSH_CONFIG`, else `~/.ssh/config`.
+    pub fn new(path: Option<PathBuf>, disabled: bool) -> Result<UserConfig> {
+        let path = match path {
+            Some(path) => path,
+            None => match std::env::var_os("REDOCK_SSH_CONFIG") {
+                Some(path) if !path.is_empty() => PathBuf::from(path),
+                _ => home::user_home()?.join(".ssh").join("config"),
+            },
+        };
+        Ok(UserConfig { path, disabled })
+    }
+
+    /// Whether ssh reads this file without `-F`: ssh's default is in the
+    /// passwd home directory, whatever `$HOME` says.
+    pub fn is_ssh_default(&self) -> bool {
+        home::passwd_home()
+            .map(|h| same_file(&h.join(".ssh").join("config"), &self.path))
+            .unwrap_or(false)
+    }
+
+    /// The Include line for redock's ssh_config.
+    pub fn include_line(home: &Home) -> String {
+        format!("Include {}", config_path(&home.ssh_config()))
+    }
+
+    /// Whether the file already includes redock's ssh_config.
+    pub fn has_include(&self, home: &Home) -> bool {
+        fs::read(&self.path)
+            .map(|bytes| {
+                Config::parse(&bytes)
+                    .find_include(&home.ssh_config())
+                    .is_some()
+            })
+            .unwrap_or(false)
+    }
+
+    /// Adds `Include <home>/ssh_config` before the first Host or Match line,
+    /// changing nothing else in the file.
+    pub fn ensure_include(&self, home: &Home, dry_run: bool) -> Result<IncludeOutcome> {
+        if self.disabled {
+            return Ok(IncludeOutcome::Disabled);
+        }
+        let line = UserConfig::include_line(home);
+        let target = home.ssh_config();
+        let failed = |e: sshconfig::Error| {
+            Error::new(ErrorKind::SshConfig {
+                path: self.path.clone(),
+            })
+            .with_source(e)
+            .with_hint("nothing was changed; --no-ssh-config skips this file")
+        };
+        if dry_run {
+            let mut file = sshconfig::ConfigFile::read(&self.path).map_err(failed)?;
+            if file.config.find_include(&target).is_some() {
+                return Ok(IncludeOutcome::Present);
+            }
+            file.config.insert_before_first_host_or_match(&line);
+            let new = file.config.to_bytes();
+            return Ok(IncludeOutcome::DryRun(diff(
+                file.path(),
+                file.original(),
+                &new,
+            )));
+        }
+        let backup = backup_path(&self.path);
+        let result = sshconfig::update_file(&self.path, Some(&backup), |config: &mut Config| {
+            if config.find_include(&target).is_some() {
+                return false;
+            }
+            config.insert_before_first_host_or_match(&line);
+            true
+        });
+        match result {
+            Ok(update) if update.written => Ok(IncludeOutcome::Added),
+            Ok(_) => Ok(IncludeOutcome::Present),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    sshconfig::ErrorKind::PermissionDenied | sshconfig::ErrorKind::ReadOnly
+                ) =>
+            {
+                Ok(IncludeOutcome::ReadOnly(line))
+            }
+            Err(e) => Err(failed(e)),
+        }
+    }
+}
+
+/// `config` → `config.redock-backup`, beside the file (through a symlink,
+/// beside its target).
+fn backup_path(path: &Path) -> PathBuf {
+    let target = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut name = target.file_name().unwrap_or_default().to_os_string();
+    name.push(".redock-backup");
+    target.with_file_name(name)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// A unified diff of a change that inserts lines; enough context to place it.
+fn diff(path: &Path, old: &[u8], new: &[u8]) -> String {
+    let old_text = String::from_utf8_lossy(old);
+    let new_text = String::from_utf8_lossy(new);
+    let old_lines: Vec<&str> = old_text.split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = new_text.split_inclusive('\n').collect();
+    let prefix = old_lines
+        .iter()
+        .zip(&new_lines)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let suffix = old_lines[prefix..]
+        .iter()
+        .rev()
+        .zip(new_lines[prefix..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let context = 3;
+    let start = prefix.saturating_sub(context);
+    let old_end = (old_lines.len() - suffix + context).min(old_lines.len());
+    let new_end = (new_lines.len() - suffix + context).min(new_lines.len());
+    let mut out = format!(
+        "--- {0}\n+++ {0}\n@@ -{1},{2} +{3},{4} @@\n",
+        path.display(),
+        start + 1,
+        old_end - start,
+        start + 1,
+        new_end - start
+    );
+    let line = |out: &mut String, mark: char, text: &str| {
+        out.push(mark);
+        out.push_str(text.trim_end_matches(['\n', '\r']));
+        out.push('\n');
+    };
+    for text in &old_lines[start..prefix] {
+        line(&mut out, ' ', text);
+    }
+    for text in &old_lines[prefix..old_lines.len() - suffix] {
+        line(&mut out, '-', text);
+    }
+    for text in &new_lines[prefix..new_lines.len() - suffix] {
+        line(&mut out, '+', text);
+    }
+    for text in &new_lines[new_lines.len() - suffix..new_end] {
+        line(&mut out, ' ', text);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_of_an_insertion() {
+        let old = b"# mine\nHost *\n  User me\n";
+        let new = b"# mine\nInclude /r/ssh_config\nHost *\n  User me\n";
+        let d = diff(Path::new("c"), old, new);
+        assert_eq!(
+            d,
+            "--- c\n+++ c\n@@ -1,3 +1,4 @@\n # mine\n+Include /r/ssh_config\n Host *\n   User me\n"
+        );
+    }
+
+    #[test]
+    fn host_block_tcp() {
+        let home = Home::at("/h/.redock");
+        let block = host_block(
+            &home,
+            "web-container",
+            &Endpoint::Tcp {
+                host: "127.0.0.1".into(),
+                port: 49153,
+            },
+        );
+        let text: Vec<String> = block.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        assert_eq!(
+            text,
+            [
+                "HostName 127.0.0.1",
+                "Port 49153",
+                "User root",
+                "IdentityFile /h/.redock/id_ed25519",
+                "IdentitiesOnly yes",
+                "HostKeyAlias web-container",
+                "UserKnownHostsFile /h/.redock/known_hosts",
+                "StrictHostKeyChecking yes",
+            ]
+        );
+    }
+
+    #[test]
+    fn paths_with_spaces_are_quoted() {
+        assert_eq!(config_path(Path::new("/a b/c")), "\"/a b/c\"");
+    }
+}

@@ -1,0 +1,349 @@
+//! End-to-end tests against a real Docker engine (`cargo xtask ci` runs
+//! them): start, ssh, commit, kill, delete, status, base.
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+use std::sync::Once;
+
+use crate::{Sandbox, FIXTURE_IMAGE};
+
+/// Builds `redock:base` from the fixture image once per test run (a no-op
+/// when an up-to-date one exists).
+pub fn base_image() {
+    static BASE: Once = Once::new();
+    BASE.call_once(|| {
+        let sandbox = Sandbox::new();
+        sandbox.redock(["base", "--from", FIXTURE_IMAGE]).success();
+    });
+}
+
+fn docker(args: &[&str]) -> std::process::Output {
+    Command::new("docker").args(args).output().unwrap()
+}
+
+fn image_exists(name: &str) -> bool {
+    docker(&["image", "inspect", name]).status.success()
+}
+
+fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// The original's tests: a host name, ssh into it, commit, kill, start
+/// again and find the change, delete.
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn original_round_trip() {
+    base_image();
+    let sandbox = Sandbox::new();
+    let (name, _) = sandbox.unique("orig");
+    sandbox.owns_image(&name);
+    let hostname = format!("whatever-{}", std::process::id());
+    let alias = format!("{hostname}-container");
+
+    let out = sandbox
+        .redock(["start", "--no-ssh", "-n", &hostname, &name])
+        .success();
+    assert_eq!(out.stdout.trim(), format!("ssh {alias}"));
+    let ssh = sandbox.ssh(&alias, &["hostname"]);
+    assert!(
+        ssh.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ssh.stderr)
+    );
+    assert_eq!(stdout(&ssh), hostname);
+
+    // A change survives commit, kill and start.
+    assert!(sandbox
+        .ssh(&alias, &["touch", "/root/committed"])
+        .status
+        .success());
+    sandbox.redock(["commit", "-m", "a file", &name]).success();
+    assert!(image_exists(&name));
+    sandbox.redock(["kill", &name]).success();
+    assert!(
+        !sandbox.ssh(&alias, &["true"]).status.success(),
+        "ssh works after kill"
+    );
+
+    sandbox
+        .redock(["start", "--no-ssh", "-n", &hostname, &name])
+        .success();
+    assert!(sandbox
+        .ssh(&alias, &["test", "-f", "/root/committed"])
+        .status
+        .success());
+    sandbox.redock(["kill", &name]).success();
+    sandbox.redock(["delete", &name]).success();
+    assert!(!image_exists(&name));
+}
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn start_reuses_and_kill_is_idempotent() {
+    base_image();
+    let sandbox = Sandbox::new();
+    let (name, hostname) = sandbox.unique("reuse");
+    let alias = format!("{hostname}-container");
+    sandbox.redock(["start", "--no-ssh", &name]).success();
+    let out = sandbox.redock(["start", "--no-ssh", &name]).success();
+    assert!(out.stderr.contains("reusing"), "{out}");
+    let filter = format!("label=io.redock.home={}", sandbox.redock_home().display());
+    let ids = stdout(&docker(&["ps", "-aq", "--filter", &filter]));
+    assert_eq!(ids.lines().count(), 1, "one container: {ids}");
+
+    sandbox.redock(["kill", &name]).success();
+    sandbox.redock(["kill", &name]).success();
+
+    // Removed behind redock's back: kill still cleans up.
+    sandbox.redock(["start", "--no-ssh", &name]).success();
+    let config = std::fs::read_to_string(sandbox.redock_home().join("ssh_config")).unwrap();
+    assert!(config.contains(&format!("Host {alias}")));
+    let id = stdout(&docker(&["ps", "-q", "--filter", &filter]));
+    assert!(docker(&["rm", "-f", &id]).status.success());
+    sandbox.redock(["kill", &name]).success();
+    let config = std::fs::read_to_string(sandbox.redock_home().join("ssh_config")).unwrap();
+    assert!(!config.contains(&alias), "stale Host block:\n{config}");
+    let known =
+        std::fs::read_to_string(sandbox.redock_home().join("known_hosts")).unwrap_or_default();
+    assert!(!known.contains(&alias));
+    let state = std::fs::read_to_string(sandbox.redock_home().join("state.json")).unwrap();
+    assert!(!state.contains(&name), "stale state:\n{state}");
+}
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn alias_collision_is_refused() {
+    base_image();
+    let sandbox = Sandbox::new();
+    let (first, hostname) = sandbox.unique("one");
+    let (second, _) = sandbox.unique("two");
+    sandbox
+        .redock(["start", "--no-ssh", "-n", &hostname, &first])
+        .success();
+    let before = sandbox.snapshot();
+    let out = sandbox
+        .redock(["start", "--no-ssh", "-n", &hostname, &second])
+        .fails(1);
+    out.assert_one_line_error(&first);
+    assert!(out.stderr.contains("-n"), "{out}");
+    let after = sandbox.snapshot();
+    let changed: Vec<_> = after
+        .iter()
+        .filter(|(path, value)| before.get(*path) != Some(value) && !path.ends_with("lock"))
+        .collect();
+    assert!(changed.is_empty(), "changed: {changed:?}");
+    sandbox.redock(["kill", &first]).success();
+}
+
+/// A user config with everything that tends to get damaged.
+const USER_CONFIG: &str = "# my settings\r\n\
+\tServerAliveInterval=30\r\n\
+\r\n\
+Host *\r\n\
+\tUser nobody\r\n\
+  StrictHostKeyChecking no\r\n\
+  IdentityFile=~/.ssh/id_other\r\n\
+\r\n\
+# trailing match\r\n\
+Match host example.org\r\n\
+  Port 2222";
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn user_config_is_kept_byte_for_byte() {
+    base_image();
+    let sandbox = Sandbox::new();
+    let (name, hostname) = sandbox.unique("cfg");
+    let alias = format!("{hostname}-container");
+    std::fs::create_dir_all(sandbox.ssh_config().parent().unwrap()).unwrap();
+    std::fs::write(sandbox.ssh_config(), USER_CONFIG).unwrap();
+
+    sandbox.redock(["start", "--no-ssh", &name]).success();
+    let include = format!("Include {}/ssh_config\r\n", sandbox.redock_home().display());
+    let expected = USER_CONFIG.replacen("Host *", &format!("{include}Host *"), 1);
+    assert_eq!(
+        std::fs::read_to_string(sandbox.ssh_config()).unwrap(),
+        expected
+    );
+    let backup = sandbox.home().join(".ssh").join("config.redock-backup");
+    assert_eq!(std::fs::read_to_string(backup).unwrap(), USER_CONFIG);
+
+    let resolved = Command::new("ssh")
+        .arg("-G")
+        .arg("-F")
+        .arg(sandbox.ssh_config())
+        .arg(&alias)
+        .env("HOME", sandbox.home())
+        .output()
+        .unwrap();
+    let resolved = String::from_utf8_lossy(&resolved.stdout);
+    let key = sandbox.redock_home().join("id_ed25519");
+    for line in [
+        "user root".to_string(),
+        "hostname 127.0.0.1".to_string(),
+        "stricthostkeychecking true".to_string(),
+        format!("identityfile {}", key.display()),
+    ] {
+        assert!(
+            resolved.lines().any(|l| l == line),
+            "ssh -G lacks {line:?}:\n{resolved}"
+        );
+    }
+    assert!(
+        resolved
+            .lines()
+            .any(|l| l.starts_with("port ") && l != "port 22"),
+        "{resolved}"
+    );
+    assert!(sandbox.ssh(&alias, &["true"]).status.success());
+
+    sandbox.redock(["kill", &name]).success();
+    assert_eq!(
+        std::fs::read_to_string(sandbox.ssh_config()).unwrap(),
+        expected
+    );
+}
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn status_survives_a_lost_state_file() {
+    base_image();
+    let sandbox = Sandbox::new();
+    let (name, hostname) = sandbox.unique("status");
+    let alias = format!("{hostname}-container");
+    sandbox.redock(["start", "--no-ssh", &name]).success();
+
+    let check = |out: &str| {
+        let rows: serde_json::Value = serde_json::from_str(out).unwrap();
+        let rows = rows.as_array().unwrap();
+        assert_eq!(rows.len(), 1, "{out}");
+        assert_eq!(rows[0]["name"], name.as_str());
+        assert_eq!(rows[0]["alias"], alias.as_str());
+        assert_eq!(rows[0]["state"], "running");
+        assert!(
+            rows[0]["endpoint"]
+                .as_str()
+                .unwrap()
+                .starts_with("127.0.0.1:"),
+            "{out}"
+        );
+    };
+    check(&sandbox.redock(["status", "--json"]).success().stdout);
+    std::fs::remove_file(sandbox.redock_home().join("state.json")).unwrap();
+    check(&sandbox.redock(["ls", "--json"]).success().stdout);
+    let table = sandbox.redock(["status"]).success().stdout;
+    assert!(table.contains(&alias), "{table}");
+    sandbox.redock(["kill", &name]).success();
+}
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn secure_by_default() {
+    base_image();
+    let sandbox = Sandbox::new();
+    let (name, hostname) = sandbox.unique("secure");
+    let alias = format!("{hostname}-container");
+    sandbox.redock(["start", "--no-ssh", &name]).success();
+
+    let filter = format!("label=io.redock.home={}", sandbox.redock_home().display());
+    let id = stdout(&docker(&["ps", "-q", "--filter", &filter]));
+    let bindings = stdout(&docker(&[
+        "inspect",
+        "-f",
+        "{{json .HostConfig.PortBindings}}",
+        &id,
+    ]));
+    assert!(bindings.contains("\"HostIp\":\"127.0.0.1\""), "{bindings}");
+    let ports = stdout(&docker(&["port", &id, "22/tcp"]));
+    assert!(
+        ports.lines().all(|l| l.starts_with("127.0.0.1:")),
+        "{ports}"
+    );
+
+    let mode = |p: std::path::PathBuf| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(sandbox.redock_home()), 0o700);
+    assert_eq!(mode(sandbox.redock_home().join("id_ed25519")), 0o600);
+
+    // Password logins are refused: sshd offers public keys only.
+    let out = Command::new("ssh")
+        .arg("-F")
+        .arg(sandbox.ssh_config())
+        .args([
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "PubkeyAuthentication=no",
+            "-o",
+            "PreferredAuthentications=password,keyboard-interactive",
+            &alias,
+            "true",
+        ])
+        .env("HOME", sandbox.home())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("Permission denied (publickey)"), "{stderr}");
+    let config = stdout(&docker(&["exec", &id, "/usr/sbin/sshd", "-T"]));
+    assert!(
+        config.lines().any(|l| l == "passwordauthentication no"),
+        "{config}"
+    );
+    assert!(
+        config
+            .lines()
+            .any(|l| l == "permitrootlogin without-password"),
+        "{config}"
+    );
+    sandbox.redock(["kill", &name]).success();
+}
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn base_from_the_fixture_and_a_failing_step() {
+    let sandbox = Sandbox::new();
+    let (target, _) = sandbox.unique("base");
+    sandbox.owns_image(&target);
+    let out = sandbox
+        .redock(["base", "--from", FIXTURE_IMAGE, "--tag", &target])
+        .success();
+    assert!(out.stderr.contains("[1/"), "no step progress:\n{out}");
+    let labels = stdout(&docker(&[
+        "image",
+        "inspect",
+        "-f",
+        "{{json .Config.Labels}}",
+        &target,
+    ]));
+    assert!(labels.contains("io.redock.base-recipe"), "{labels}");
+
+    // An image without apt-get makes a recipe step fail.
+    let (broken, _) = sandbox.unique("broken");
+    sandbox.owns_image(&broken);
+    let maker = format!("redock-test-maker-{}", std::process::id());
+    assert!(docker(&[
+        "create",
+        "--name",
+        &maker,
+        FIXTURE_IMAGE,
+        "rm",
+        "/usr/bin/apt-get"
+    ])
+    .status
+    .success());
+    assert!(docker(&["start", "-a", &maker]).status.success());
+    assert!(docker(&["commit", &maker, &broken]).status.success());
+    assert!(docker(&["rm", "-f", &maker]).status.success());
+
+    let before = stdout(&docker(&["ps", "-aq", "--filter", "label=io.redock.build"]));
+    let (target2, _) = sandbox.unique("base2");
+    sandbox.owns_image(&target2);
+    let out = sandbox
+        .redock(["base", "--from", &broken, "--tag", &target2])
+        .fails(1);
+    assert!(out.stderr.contains("apt-get"), "no output tail:\n{out}");
+    let after = stdout(&docker(&["ps", "-aq", "--filter", "label=io.redock.build"]));
+    assert_eq!(before, after, "a build container was left behind");
+    assert!(!image_exists(&target2));
+}

@@ -1,0 +1,227 @@
+//! redock's integration tests: the `redock` binary run in a sandbox HOME.
+//! Tests that need the Docker engine are ignored by default and run by
+//! `cargo xtask ci`.
+
+mod cli;
+mod engine;
+mod provision;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The Debian image `cargo xtask fixture` makes with debootstrap.
+pub const FIXTURE_IMAGE: &str = "redock-fixture/debian:bookworm";
+
+/// A temporary HOME with its own REDOCK_HOME and ssh config; on drop,
+/// every container it made and every image it registered are removed.
+pub struct Sandbox {
+    dir: tempfile::TempDir,
+    images: RefCell<Vec<String>>,
+}
+
+impl Default for Sandbox {
+    fn default() -> Sandbox {
+        Sandbox::new()
+    }
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let dir = tempfile::Builder::new()
+            .prefix("redock-test-")
+            .tempdir()
+            .unwrap();
+        Sandbox {
+            dir,
+            images: RefCell::new(Vec::new()),
+        }
+    }
+
+    pub fn home(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn redock_home(&self) -> PathBuf {
+        self.home().join(".redock")
+    }
+
+    pub fn ssh_config(&self) -> PathBuf {
+        self.home().join(".ssh").join("config")
+    }
+
+    /// `redock ARGS` with this sandbox's environment.
+    pub fn redock<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_redock"));
+        command
+            .args(args)
+            .env("HOME", self.home())
+            .env("REDOCK_HOME", self.redock_home())
+            .env("REDOCK_SSH_CONFIG", self.ssh_config())
+            .env("USER", "redocktest")
+            .env_remove("REDOCK_DOCKER")
+            .stdin(Stdio::null());
+        Run { command }
+    }
+
+    /// `ssh -F <config> ALIAS ARGS…` as a user would after `redock start`.
+    pub fn ssh(&self, alias: &str, remote: &[&str]) -> Output {
+        Command::new("ssh")
+            .arg("-F")
+            .arg(self.ssh_config())
+            .args(["-o", "BatchMode=yes", "-o", "ConnectTimeout=5", alias])
+            .args(remote)
+            .env("HOME", self.home())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    /// A NAME and host name no other test or run uses.
+    pub fn unique(&self, label: &str) -> (String, String) {
+        static SEQ: AtomicUsize = AtomicUsize::new(0);
+        let seq = SEQ.fetch_add(1, Ordering::SeqCst);
+        let tag = format!("{label}-{}-{seq}", std::process::id());
+        (format!("redock-test:{tag}"), tag)
+    }
+
+    /// Removes `image` when the sandbox is dropped.
+    pub fn owns_image(&self, image: &str) {
+        self.images.borrow_mut().push(image.to_string());
+    }
+
+    /// Every file below HOME with its mode and contents.
+    pub fn snapshot(&self) -> BTreeMap<PathBuf, (u32, Vec<u8>)> {
+        fn walk(dir: &Path, out: &mut BTreeMap<PathBuf, (u32, Vec<u8>)>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let meta = std::fs::symlink_metadata(&path).unwrap();
+                let mode = meta.permissions().mode();
+                if meta.is_dir() {
+                    out.insert(path.clone(), (mode, Vec::new()));
+                    walk(&path, out);
+                } else {
+                    out.insert(
+                        path.clone(),
+                        (mode, std::fs::read(&path).unwrap_or_default()),
+                    );
+                }
+            }
+        }
+        let mut out = BTreeMap::new();
+        walk(self.home(), &mut out);
+        out
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let filter = format!("label=io.redock.home={}", self.redock_home().display());
+        if let Ok(out) = Command::new("docker")
+            .args(["ps", "-aq", "--no-trunc", "--filter", &filter])
+            .output()
+        {
+            let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .map(String::from)
+                .collect();
+            if !ids.is_empty() {
+                let _ = Command::new("docker")
+                    .args(["rm", "-f", "-v"])
+                    .args(&ids)
+                    .output();
+            }
+        }
+        for image in self.images.borrow().iter() {
+            let _ = Command::new("docker").args(["rmi", "-f", image]).output();
+        }
+    }
+}
+
+/// A redock invocation being set up.
+pub struct Run {
+    command: Command,
+}
+
+impl Run {
+    pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Run {
+        self.command.env(key, value);
+        self
+    }
+
+    pub fn env_remove(mut self, key: &str) -> Run {
+        self.command.env_remove(key);
+        self
+    }
+
+    pub fn output(mut self) -> Out {
+        let output = self.command.output().unwrap();
+        Out {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Runs and asserts exit 0.
+    pub fn success(self) -> Out {
+        let out = self.output();
+        assert_eq!(out.code, Some(0), "redock failed:\n{out}");
+        out
+    }
+
+    /// Runs and asserts exit `code`.
+    pub fn fails(self, code: i32) -> Out {
+        let out = self.output();
+        assert_eq!(out.code, Some(code), "expected exit {code}:\n{out}");
+        assert!(!out.stderr.contains("panicked"), "panic:\n{out}");
+        out
+    }
+}
+
+/// What a redock run printed.
+pub struct Out {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    /// The error is one `redock: error:` line, maybe followed by a hint.
+    pub fn assert_one_line_error(&self, contains: &str) {
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        assert!(
+            !lines.is_empty() && lines[0].starts_with("redock: error: "),
+            "not a redock error:\n{self}"
+        );
+        assert!(
+            lines[0].contains(contains),
+            "error does not mention {contains:?}:\n{self}"
+        );
+        assert!(
+            lines.len() == 1 || (lines.len() == 2 && lines[1].starts_with("hint: ")),
+            "more than one error line:\n{self}"
+        );
+    }
+}
+
+impl std::fmt::Display for Out {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit: {:?}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}

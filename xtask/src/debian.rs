@@ -1,0 +1,310 @@
+//! `cargo xtask debian-check`: build and test the workspace the way Debian
+//! would, with trixie's rustc and cargo and only the `librust-*-dev`
+//! packages trixie ships, offline.
+//!
+//! A dependency that trixie lacks, or whose packaged version is older than
+//! what a Cargo.toml asks for, fails the build here rather than in a
+//! Debian package later. The rust toolchain and packages are installed once
+//! into an image named after a hash of the package list; each run starts a
+//! fresh container from it, copies the source in and removes the container
+//! however the run ends.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::cmd::{self, TempDir};
+use crate::{fixture, project_root, DynError};
+
+const SUITE: &str = "trixie";
+
+/// The debootstrapped trixie the toolchain image is made from.
+const BASE_IMAGE: &str = "redock-fixture/debian:trixie";
+
+/// The toolchain image's repository; its tag is a hash of [`PACKAGES`].
+const RUST_IMAGE: &str = "redock-fixture/trixie-rust";
+
+/// What the build needs from trixie: the toolchain, one `librust-*-dev` per
+/// crate the workspace depends on (each provides every feature of its
+/// crate), and the programs the tests call.
+const PACKAGES: &[&str] = &[
+    "rustc",
+    "cargo",
+    "librust-clap-dev",
+    "librust-clap-complete-dev",
+    "librust-clap-mangen-dev",
+    "librust-duct-dev",
+    "librust-nix-dev",
+    "librust-once-cell-dev",
+    "librust-serde-dev",
+    "librust-serde-derive-dev",
+    "librust-serde-json-dev",
+    "librust-tempfile-dev",
+    "librust-which-dev",
+    "openssh-client",
+    "rsync",
+];
+
+/// Where the source goes inside the container.
+const SRC: &str = "/src";
+
+/// Points cargo at the crates Debian installed, and nowhere else.
+const CARGO_CONFIG: &str = r#"[source.crates-io]
+replace-with = "debian"
+
+[source.debian]
+directory = "/usr/share/cargo/registry"
+
+[net]
+offline = true
+"#;
+
+pub fn run(args: &[String]) -> Result<(), DynError> {
+    if let Some(arg) = args.first() {
+        return Err(format!("debian-check: unexpected argument `{arg}`").into());
+    }
+    let started = Instant::now();
+    let mut timings: Vec<(&str, Duration)> = Vec::new();
+    let rust_image = rust_image();
+    let name = format!("redock-debian-check-{}", std::process::id());
+
+    const STEPS: usize = 6;
+    let step = |n: usize, title: &'static str| {
+        println!("\n==> [{n}/{STEPS}] {title}");
+        (title, Instant::now())
+    };
+
+    let (title, t) = step(1, "trixie base image");
+    fixture::ensure_image(SUITE, BASE_IMAGE, &[])?;
+    timings.push((title, t.elapsed()));
+
+    let (title, t) = step(2, "toolchain image");
+    ensure_rust_image(&rust_image, &name)?;
+    timings.push((title, t.elapsed()));
+
+    let (title, t) = step(3, "container and source");
+    let c = Container::start(&name, &rust_image)?;
+    print_versions(&c)?;
+    copy_source(&c)?;
+    timings.push((title, t.elapsed()));
+
+    let (title, t) = step(4, "offline cargo config");
+    c.exec([
+        "sh",
+        "-c",
+        "mkdir -p \"$HOME/.cargo\" && printf '%s' \"$1\" > \"$HOME/.cargo/config.toml\"",
+        "sh",
+        CARGO_CONFIG,
+    ])?;
+    timings.push((title, t.elapsed()));
+
+    let (title, t) = step(5, "cargo build --workspace --all-targets");
+    c.exec(["cargo", "build", "--workspace", "--all-targets"])?;
+    timings.push((title, t.elapsed()));
+
+    let (title, t) = step(6, "cargo test --workspace");
+    c.exec(["cargo", "test", "--workspace", "--no-fail-fast"])?;
+    timings.push((title, t.elapsed()));
+
+    drop(c);
+    println!("\n==> debian-check passed in {:.1?}", started.elapsed());
+    for (title, elapsed) in timings {
+        println!("    {title:<38} {elapsed:>8.1?}");
+    }
+    Ok(())
+}
+
+/// `redock-fixture/trixie-rust:<hash>`: a new package list makes a new image
+/// rather than reusing one that lacks a package.
+fn rust_image() -> String {
+    let mut list = String::from(SUITE);
+    for package in PACKAGES {
+        list.push('\n');
+        list.push_str(package);
+    }
+    format!("{RUST_IMAGE}:{:016x}", fnv1a(list.as_bytes()))
+}
+
+/// FNV-1a, 64 bits: stable across Rust versions, unlike `DefaultHasher`.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// Installs [`PACKAGES`] into a container of the base image and commits it,
+/// unless the image exists.
+fn ensure_rust_image(image: &str, name: &str) -> Result<(), DynError> {
+    if cmd::new("docker")
+        .args(["image", "inspect", image])
+        .succeeds()
+    {
+        println!("toolchain image {image} exists; reusing it");
+        return Ok(());
+    }
+    println!("toolchain image {image} is missing: installing the packages");
+    let name = format!("{name}-apt");
+    // Removed before anything can fail, so that a failed install leaves
+    // nothing behind.
+    let _container = Container { name: name.clone() };
+    let script = format!(
+        "apt-get update && \
+         DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {} && \
+         apt-get clean && rm -rf /var/lib/apt/lists/*",
+        PACKAGES.join(" ")
+    );
+    cmd::new("docker")
+        .args(["run", "--name", &name, BASE_IMAGE, "sh", "-c", &script])
+        .run()
+        .map_err(|e| format!("trixie lacks a package the build needs: {e}"))?;
+    cmd::new("docker").args(["commit", &name, image]).read()?;
+    println!("toolchain image {image} is ready");
+    Ok(())
+}
+
+/// Prints trixie's version of every package the build uses.
+fn print_versions(c: &Container) -> Result<(), DynError> {
+    let out = cmd::new("docker")
+        .args([
+            "exec",
+            &c.name,
+            "dpkg-query",
+            "-W",
+            "-f",
+            "${Package} ${Version}\\n",
+        ])
+        .args(PACKAGES)
+        .read()?;
+    let mut table = String::new();
+    for line in out.lines() {
+        if let Some((package, version)) = line.split_once(' ') {
+            let _ = writeln!(table, "    {package:<28} {version}");
+        }
+    }
+    println!("trixie versions:\n{}", table.trim_end());
+    Ok(())
+}
+
+/// Copies the tracked and not-ignored files of the work tree into the
+/// container, without Cargo.lock: cargo must resolve against Debian's
+/// crates, not the versions crates.io gave.
+fn copy_source(c: &Container) -> Result<(), DynError> {
+    let root = project_root();
+    let listed = cmd::new("git")
+        .arg("-C")
+        .arg(&root)
+        .args([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
+        .read()?;
+    let mut files: Vec<&str> = listed
+        .split('\0')
+        .filter(|f| !f.is_empty() && *f != "Cargo.lock")
+        // The index may still name files deleted from the work tree.
+        .filter(|f| root.join(f).is_file())
+        .collect();
+    files.sort_unstable();
+    files.dedup();
+    if files.is_empty() {
+        return Err("git lists no files to copy into the container".into());
+    }
+
+    let tmp = TempDir::new("debian-check")?;
+    let list = tmp.path().join("files");
+    let mut nul_separated = files.join("\0");
+    nul_separated.push('\0');
+    std::fs::write(&list, nul_separated)?;
+    println!("copying {} files into {}:{SRC}", files.len(), c.name);
+    tar_into(&root, &list, &c.name)
+}
+
+/// `tar -C ROOT --null -T LIST -c | docker cp - NAME:/src`
+fn tar_into(root: &Path, list: &Path, name: &str) -> Result<(), DynError> {
+    let mut tar = cmd::new("tar")
+        .arg("-C")
+        .arg(root)
+        .args(["--null", "-T"])
+        .arg(list)
+        .arg("-c");
+    let mut cp = cmd::new("docker").args(["cp", "-", &format!("{name}:{SRC}")]);
+    println!("$ {} | {}", tar.shown(), cp.shown());
+    let mut tar_child = tar
+        .command()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not run `{}`: {e}", tar.shown()))?;
+    let tar_out = tar_child.stdout.take().expect("stdout is piped");
+    let cp_status = cp.command().stdin(Stdio::from(tar_out)).status();
+    let tar_status = tar_child.wait()?;
+    let cp_status = cp_status.map_err(|e| format!("could not run `{}`: {e}", cp.shown()))?;
+    cmd::check(tar.shown(), tar_status, "")?;
+    cmd::check(cp.shown(), cp_status, "")
+}
+
+/// A container this run made, removed on drop whether the run passed or
+/// not.
+struct Container {
+    name: String,
+}
+
+impl Container {
+    /// Starts an idle container to `docker exec` the steps in.
+    fn start(name: &str, image: &str) -> Result<Container, DynError> {
+        let container = Container {
+            name: name.to_string(),
+        };
+        cmd::new("docker")
+            .args(["run", "-d", "--name", name, "-w", SRC, image])
+            .args(["sleep", "infinity"])
+            .read()?;
+        cmd::new("docker")
+            .args(["exec", name, "mkdir", "-p", SRC])
+            .run()?;
+        Ok(container)
+    }
+
+    fn exec<I, S>(&self, argv: I) -> Result<(), DynError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        cmd::new("docker")
+            .args(["exec", &self.name])
+            .args(argv)
+            .run()
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let removed = cmd::new("docker").args(["rm", "-f", &self.name]).succeeds();
+        if removed {
+            println!("removed container {}", self.name);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1a_matches_the_reference_values() {
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn image_tag_follows_the_package_list() {
+        let image = rust_image();
+        let tag = image.strip_prefix("redock-fixture/trixie-rust:").unwrap();
+        assert_eq!(tag.len(), 16);
+        assert!(tag.bytes().all(|b| b.is_ascii_hexdigit()));
+    }
+}
