@@ -275,10 +275,13 @@ impl<'a> Container<'a> {
                 ctx.home.dir().display().to_string(),
             ),
         ]);
-        let id = ctx
-            .docker
-            .create(&spec)
-            .map_err(|e| self.explain_create_error(e, &alias))?;
+        let id = match ctx.docker.create(&spec) {
+            Ok(id) => id,
+            Err(err) => {
+                self.take_over_name(err, &alias)?;
+                ctx.docker.create(&spec)?
+            }
+        };
         let mut guard = Guard {
             ctx,
             id: id.clone(),
@@ -340,21 +343,28 @@ impl<'a> Container<'a> {
     }
 
     /// A name conflict at `docker create` is the race-proof form of the
-    /// alias check.
-    fn explain_create_error(&self, err: docker_exec::Error, alias: &str) -> Error {
-        if err.to_string().contains("is already in use") {
-            let filters = [
-                self.ctx.home_filter(),
-                format!("{}={}", labels::ALIAS, alias),
-            ];
-            if let Ok(others) = self.ctx.docker.ps(&filters) {
-                if let Some(other) = others.first() {
-                    let other_name = other.labels.get(labels::NAME).cloned().unwrap_or_default();
-                    return alias_collision(alias, &other_name);
-                }
-            }
+    /// alias check. The holder of the name may also be this NAME's own
+    /// container, created by the `docker create` of an interrupted run after
+    /// this run looked: that one is removed so the create can be retried.
+    fn take_over_name(&self, err: docker_exec::Error, alias: &str) -> Result<()> {
+        if !err.to_string().contains("is already in use") {
+            return Err(err.into());
         }
-        err.into()
+        let filters = [
+            self.ctx.home_filter(),
+            format!("{}={}", labels::ALIAS, alias),
+        ];
+        match self.ctx.docker.ps(&filters)?.first() {
+            Some(other) if other.labels.get(labels::NAME) == Some(&self.image.name()) => {
+                self.ctx.docker.rm(&other.id)?;
+                Ok(())
+            }
+            Some(other) => {
+                let other_name = other.labels.get(labels::NAME).cloned().unwrap_or_default();
+                Err(alias_collision(alias, &other_name))
+            }
+            None => Err(err.into()),
+        }
     }
 
     /// The image NAME when it exists, else the base image (built first when
@@ -385,6 +395,10 @@ impl<'a> Container<'a> {
                     .docker
                     .inspect_container(id)?
                     .ok_or_else(|| self.timeout_error(id))?;
+                // A container that died at once has no port binding left.
+                if !info.running {
+                    return Err(self.timeout_error(id));
+                }
                 let endpoint = self.endpoint_of(&info, transport)?;
                 let Endpoint::Tcp { host, port } = &endpoint else {
                     unreachable!()
@@ -549,10 +563,21 @@ impl<'a> Container<'a> {
     /// Commits the running container to `repository:tag`; it keeps running.
     pub fn commit(&self, message: Option<&str>, author: Option<&str>) -> Result<String> {
         let info = self.check_active()?;
+        // The container's labels would otherwise become the image's, and
+        // every container made from it, even by plain docker, would pass
+        // for one of redock's.
+        let changes = [format!(
+            "LABEL {}= {}= {}= {}= {}=",
+            labels::NAME,
+            labels::HOSTNAME,
+            labels::ALIAS,
+            labels::TRANSPORT,
+            labels::HOME
+        )];
         let id = self
             .ctx
             .docker
-            .commit(&info.id, &self.image.name(), message, author, &[])?;
+            .commit(&info.id, &self.image.name(), message, author, &changes)?;
         if let Some(image) = self.ctx.docker.image_inspect(&id)? {
             // overlay2 refuses to mount more than 127 layers.
             if image.layers >= 100 {

@@ -347,3 +347,154 @@ fn base_from_the_fixture_and_a_failing_step() {
     assert_eq!(before, after, "a build container was left behind");
     assert!(!image_exists(&target2));
 }
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn user_config_options() {
+    base_image();
+    let sandbox = Sandbox::new();
+    let (name, hostname) = sandbox.unique("opts");
+    let alias = format!("{hostname}-container");
+    let ssh_dir = sandbox.home().join(".ssh");
+    std::fs::create_dir_all(&ssh_dir).unwrap();
+    let original = "Host *\n  User me\n";
+    std::fs::write(sandbox.ssh_config(), original).unwrap();
+
+    // --dry-run prints the change and writes nothing to the user's file.
+    let out = sandbox
+        .redock(["start", "--no-ssh", "--dry-run", &name])
+        .success();
+    assert!(out.stdout.contains("+Include "), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(sandbox.ssh_config()).unwrap(),
+        original
+    );
+
+    // --no-ssh-config leaves it alone, and `redock ssh` still gets there.
+    sandbox
+        .redock(["start", "--no-ssh", "--no-ssh-config", &name])
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(sandbox.ssh_config()).unwrap(),
+        original
+    );
+    let out = sandbox.redock(["ssh", &name, "--", "hostname"]).success();
+    assert_eq!(out.stdout.trim(), hostname);
+
+    // A read-only config is not an error: the line to add is printed.
+    std::fs::set_permissions(sandbox.ssh_config(), std::fs::Permissions::from_mode(0o444)).unwrap();
+    let out = sandbox.redock(["start", "--no-ssh", &name]).success();
+    assert!(out.stderr.contains("Include "), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(sandbox.ssh_config()).unwrap(),
+        original
+    );
+    std::fs::set_permissions(sandbox.ssh_config(), std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    // A symlinked config is edited through the link.
+    let real = sandbox.home().join("dotfiles-ssh-config");
+    std::fs::rename(sandbox.ssh_config(), &real).unwrap();
+    std::os::unix::fs::symlink(&real, sandbox.ssh_config()).unwrap();
+    sandbox.redock(["start", "--no-ssh", &name]).success();
+    assert!(std::fs::symlink_metadata(sandbox.ssh_config())
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let text = std::fs::read_to_string(&real).unwrap();
+    assert!(
+        text.starts_with("Include ") && text.ends_with(original),
+        "{text}"
+    );
+    assert!(sandbox.ssh(&alias, &["true"]).status.success());
+    sandbox.redock(["kill", &name]).success();
+}
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn exec_transport() {
+    base_image();
+    let sandbox = Sandbox::new();
+    let (name, hostname) = sandbox.unique("exec");
+    let alias = format!("{hostname}-container");
+    sandbox
+        .redock(["start", "--no-ssh", "--transport", "exec", &name])
+        .success();
+    let ssh = sandbox.ssh(&alias, &["hostname"]);
+    assert!(
+        ssh.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ssh.stderr)
+    );
+    assert_eq!(stdout(&ssh), hostname);
+    let filter = format!("label=io.redock.home={}", sandbox.redock_home().display());
+    let ports = stdout(&docker(&[
+        "ps",
+        "--filter",
+        &filter,
+        "--format",
+        "{{.Ports}}",
+    ]));
+    assert!(
+        !ports.contains("->"),
+        "the exec transport publishes no port: {ports}"
+    );
+    let config = std::fs::read_to_string(sandbox.redock_home().join("ssh_config")).unwrap();
+    assert!(
+        config.contains("ProxyCommand ") && config.contains("StrictHostKeyChecking yes"),
+        "{config}"
+    );
+    let rows = sandbox.redock(["status", "--json"]).success().stdout;
+    assert!(rows.contains("\"transport\": \"exec\""), "{rows}");
+    sandbox.redock(["kill", &name]).success();
+}
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn a_failed_start_leaves_nothing_behind() {
+    let sandbox = Sandbox::new();
+    let (name, _) = sandbox.unique("nosshd");
+    sandbox.owns_image(&name);
+    // An image whose command exits at once: sshd never answers.
+    assert!(docker(&["tag", FIXTURE_IMAGE, &name]).status.success());
+    let out = sandbox
+        .redock(["start", "--no-ssh", "--timeout", "3", &name])
+        .fails(1);
+    assert!(out.stderr.contains("SecureShellTimeout"), "{out}");
+    let filter = format!("label=io.redock.home={}", sandbox.redock_home().display());
+    assert_eq!(stdout(&docker(&["ps", "-aq", "--filter", &filter])), "");
+    let config =
+        std::fs::read_to_string(sandbox.redock_home().join("ssh_config")).unwrap_or_default();
+    assert!(!config.contains("Host "), "stale Host block:\n{config}");
+}
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn an_interrupted_start_is_repaired() {
+    base_image();
+    let sandbox = Sandbox::new();
+    let (name, hostname) = sandbox.unique("sigkill");
+    let alias = format!("{hostname}-container");
+    // SIGKILL at several points of a start; the next start always repairs.
+    for delay_ms in [50, 200, 400, 700] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_redock"))
+            .args(["start", "--no-ssh", &name])
+            .env("HOME", sandbox.home())
+            .env("REDOCK_HOME", sandbox.redock_home())
+            .env("REDOCK_SSH_CONFIG", sandbox.ssh_config())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        sandbox.redock(["start", "--no-ssh", &name]).success();
+        let ssh = sandbox.ssh(&alias, &["true"]);
+        assert!(
+            ssh.status.success(),
+            "after {delay_ms} ms: {}",
+            String::from_utf8_lossy(&ssh.stderr)
+        );
+        sandbox.redock(["kill", &name]).success();
+    }
+}

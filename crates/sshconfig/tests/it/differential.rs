@@ -385,6 +385,7 @@ fn resolution_matches_ssh_g() {
             failures.push(text);
         }
     }
+    eprintln!("compared {compared} cases with ssh -G ({skipped} generated ones rejected by ssh)");
     assert!(
         compared >= 300,
         "only {compared} cases compared ({skipped} rejected by ssh)"
