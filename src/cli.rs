@@ -82,6 +82,9 @@ pub enum Command {
         /// The author of the change
         #[arg(long)]
         author: Option<String>,
+        /// Flatten the image to one layer, keeping its configuration
+        #[arg(long)]
+        squash: bool,
         #[arg(required = true, value_name = "NAME")]
         names: Vec<String>,
     },
@@ -305,13 +308,14 @@ fn run(cli: Cli, ui: &Ui) -> Result<i32> {
         Command::Commit {
             message,
             author,
+            squash,
             names,
         } => {
             let images = images(&names)?;
             let ctx = context(global, ui)?;
             for image in images {
                 let container = Container::new(&ctx, image.clone(), None, Duration::ZERO)?;
-                let id = container.commit(message.as_deref(), author.as_deref())?;
+                let id = container.commit(message.as_deref(), author.as_deref(), squash)?;
                 ui.info(format!(
                     "committed {image} ({})",
                     crate::name::summarize_id(&id)

@@ -561,28 +561,57 @@ impl<'a> Container<'a> {
     }
 
     /// Commits the running container to `repository:tag`; it keeps running.
-    pub fn commit(&self, message: Option<&str>, author: Option<&str>) -> Result<String> {
+    /// With `squash` the image is one layer holding the container's whole
+    /// file system and its image's configuration (CMD, ENV, labels…), so
+    /// that the start-work-commit loop never reaches the layer limit.
+    pub fn commit(
+        &self,
+        message: Option<&str>,
+        author: Option<&str>,
+        squash: bool,
+    ) -> Result<String> {
         let info = self.check_active()?;
-        // The container's labels would otherwise become the image's, and
-        // every container made from it, even by plain docker, would pass
-        // for one of redock's.
-        let changes = [format!(
-            "LABEL {}= {}= {}= {}= {}=",
+        let ours = [
             labels::NAME,
             labels::HOSTNAME,
             labels::ALIAS,
             labels::TRANSPORT,
-            labels::HOME
-        )];
-        let id = self
-            .ctx
-            .docker
-            .commit(&info.id, &self.image.name(), message, author, &changes)?;
+            labels::HOME,
+        ];
+        let id = if squash {
+            let image = self
+                .ctx
+                .docker
+                .image_inspect(&info.image_id)?
+                .ok_or_else(|| {
+                    Error::other(format!(
+                        "the image of the container of {} is gone",
+                        self.image
+                    ))
+                })?;
+            let changes = docker_exec::args::config_changes(&image, |key| !ours.contains(&key));
+            if message.is_some() || author.is_some() {
+                self.ctx
+                    .ui
+                    .warn("a squashed image keeps no commit message or author");
+            }
+            self.ctx
+                .docker
+                .flatten(&info.id, &self.image.name(), &changes)?
+        } else {
+            // The container's labels would otherwise become the image's, and
+            // every container made from it, even by plain docker, would pass
+            // for one of redock's.
+            let changes = [format!("LABEL {}", ours.map(|l| format!("{l}=")).join(" "))];
+            self.ctx
+                .docker
+                .commit(&info.id, &self.image.name(), message, author, &changes)?
+        };
         if let Some(image) = self.ctx.docker.image_inspect(&id)? {
             // overlay2 refuses to mount more than 127 layers.
             if image.layers >= 100 {
                 self.ctx.ui.warn(format!(
-                    "{} has {} layers; the engine refuses images of more than 127",
+                    "{} has {} layers; the engine refuses more than 127: commit --squash flattens it",
                     self.image, image.layers
                 ));
             }

@@ -19,7 +19,7 @@
 //! let web = Container::new(&ctx, Image::coerce("web")?, None, Duration::from_secs(10))?;
 //! let running = web.start(None)?;
 //! println!("ssh {}", running.alias);
-//! web.commit(Some("installed things"), None)?;
+//! web.commit(Some("installed things"), None, false)?;
 //! web.kill()?;
 //! # Ok(())
 //! # }

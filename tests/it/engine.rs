@@ -498,3 +498,58 @@ fn an_interrupted_start_is_repaired() {
         sandbox.redock(["kill", &name]).success();
     }
 }
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn commit_squash_flattens_and_keeps_the_config() {
+    base_image();
+    let sandbox = Sandbox::new();
+    let (name, hostname) = sandbox.unique("squash");
+    sandbox.owns_image(&name);
+    let alias = format!("{hostname}-container");
+    let layers = |name: &str| {
+        stdout(&docker(&[
+            "image",
+            "inspect",
+            "-f",
+            "{{len .RootFS.Layers}}",
+            name,
+        ]))
+        .parse::<usize>()
+        .unwrap()
+    };
+    sandbox.redock(["start", "--no-ssh", &name]).success();
+    for i in 0..3 {
+        assert!(sandbox
+            .ssh(&alias, &["touch", &format!("/root/file{i}")])
+            .status
+            .success());
+        sandbox.redock(["commit", &name]).success();
+    }
+    assert!(layers(&name) > 1);
+    sandbox.redock(["commit", "--squash", &name]).success();
+    assert_eq!(layers(&name), 1);
+    let config = stdout(&docker(&[
+        "image",
+        "inspect",
+        "-f",
+        "{{json .Config.Cmd}} {{json .Config.Labels}}",
+        &name,
+    ]));
+    assert!(
+        config.starts_with(r#"["/usr/local/sbin/redock-init"]"#),
+        "{config}"
+    );
+    assert!(
+        config.contains("io.redock.base-recipe") && !config.contains("io.redock.name"),
+        "{config}"
+    );
+
+    sandbox.redock(["kill", &name]).success();
+    sandbox.redock(["start", "--no-ssh", &name]).success();
+    assert!(sandbox
+        .ssh(&alias, &["test", "-f", "/root/file2"])
+        .status
+        .success());
+    sandbox.redock(["kill", &name]).success();
+}

@@ -65,31 +65,33 @@ pub fn run(args: &[String]) -> Result<(), DynError> {
         return Err(format!("debian-check: unexpected argument `{arg}`").into());
     }
     let started = Instant::now();
-    let mut timings: Vec<(&str, Duration)> = Vec::new();
+    let mut steps = Steps::default();
+    let result = check(&mut steps);
+    steps.finish();
+    let verdict = if result.is_ok() { "passed" } else { "FAILED" };
+    println!("\n==> debian-check {verdict} in {:.1?}", started.elapsed());
+    for (title, elapsed) in &steps.done {
+        println!("    {title:<38} {elapsed:>8.1?}");
+    }
+    result
+}
+
+fn check(steps: &mut Steps) -> Result<(), DynError> {
     let rust_image = rust_image();
     let name = format!("redock-debian-check-{}", std::process::id());
 
-    const STEPS: usize = 6;
-    let step = |n: usize, title: &'static str| {
-        println!("\n==> [{n}/{STEPS}] {title}");
-        (title, Instant::now())
-    };
-
-    let (title, t) = step(1, "trixie base image");
+    steps.start("trixie base image");
     fixture::ensure_image(SUITE, BASE_IMAGE, &[])?;
-    timings.push((title, t.elapsed()));
 
-    let (title, t) = step(2, "toolchain image");
+    steps.start("toolchain image");
     ensure_rust_image(&rust_image, &name)?;
-    timings.push((title, t.elapsed()));
 
-    let (title, t) = step(3, "container and source");
+    steps.start("container and source");
     let c = Container::start(&name, &rust_image)?;
     print_versions(&c)?;
     copy_source(&c)?;
-    timings.push((title, t.elapsed()));
 
-    let (title, t) = step(4, "offline cargo config");
+    steps.start("offline cargo config");
     c.exec([
         "sh",
         "-c",
@@ -97,22 +99,37 @@ pub fn run(args: &[String]) -> Result<(), DynError> {
         "sh",
         CARGO_CONFIG,
     ])?;
-    timings.push((title, t.elapsed()));
 
-    let (title, t) = step(5, "cargo build --workspace --all-targets");
+    steps.start("cargo build --workspace --all-targets");
     c.exec(["cargo", "build", "--workspace", "--all-targets"])?;
-    timings.push((title, t.elapsed()));
 
-    let (title, t) = step(6, "cargo test --workspace");
-    c.exec(["cargo", "test", "--workspace", "--no-fail-fast"])?;
-    timings.push((title, t.elapsed()));
+    // Every test binary runs even when one fails, so that one run shows
+    // everything trixie breaks.
+    steps.start("cargo test --workspace");
+    c.exec(["cargo", "test", "--workspace", "--no-fail-fast"])
+}
 
-    drop(c);
-    println!("\n==> debian-check passed in {:.1?}", started.elapsed());
-    for (title, elapsed) in timings {
-        println!("    {title:<38} {elapsed:>8.1?}");
+/// The numbered progress lines and how long each step took.
+#[derive(Default)]
+struct Steps {
+    done: Vec<(&'static str, Duration)>,
+    current: Option<(&'static str, Instant)>,
+}
+
+impl Steps {
+    const COUNT: usize = 6;
+
+    fn start(&mut self, title: &'static str) {
+        self.finish();
+        println!("\n==> [{}/{}] {title}", self.done.len() + 1, Self::COUNT);
+        self.current = Some((title, Instant::now()));
     }
-    Ok(())
+
+    fn finish(&mut self) {
+        if let Some((title, started)) = self.current.take() {
+            self.done.push((title, started.elapsed()));
+        }
+    }
 }
 
 /// `redock-fixture/trixie-rust:<hash>`: a new package list makes a new image

@@ -357,7 +357,10 @@ fn final_changes(from: &ImageInfo, from_reference: &str) -> Vec<String> {
     for entry in &from.env {
         if let Some((key, value)) = entry.split_once('=') {
             if key != "LANG" {
-                changes.push(format!("ENV {key}={}", dockerfile_quote(value)));
+                changes.push(format!(
+                    "ENV {key}={}",
+                    docker_exec::args::dockerfile_quote(value)
+                ));
             }
         }
     }
@@ -369,20 +372,12 @@ fn final_changes(from: &ImageInfo, from_reference: &str) -> Vec<String> {
         "EXPOSE 22".to_string(),
         r#"CMD ["/usr/local/sbin/redock-init"]"#.to_string(),
         format!("LABEL {RECIPE_LABEL}={RECIPE_VERSION}"),
-        format!("LABEL {FROM_LABEL}={}", dockerfile_quote(from_reference)),
+        format!(
+            "LABEL {FROM_LABEL}={}",
+            docker_exec::args::dockerfile_quote(from_reference)
+        ),
     ]);
     changes
-}
-
-/// A value in double quotes for a Dockerfile instruction.
-fn dockerfile_quote(value: &str) -> String {
-    format!(
-        "\"{}\"",
-        value
-            .replace('\\', "\\\\")
-            .replace('"', "\\\"")
-            .replace('$', "\\$")
-    )
 }
 
 #[cfg(test)]

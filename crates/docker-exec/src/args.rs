@@ -6,7 +6,7 @@
 use std::ffi::OsString;
 use std::path::Path;
 
-use crate::CreateSpec;
+use crate::{CreateSpec, ImageInfo};
 
 /// The format that makes `docker ps`, `version` and `context inspect` print JSON.
 pub const JSON_FORMAT: &str = "{{json .}}";
@@ -202,9 +202,82 @@ pub fn connection(context: Option<&str>, host: Option<&str>) -> Vec<String> {
     }
 }
 
+/// A value in double quotes for a Dockerfile instruction given with
+/// `--change` (`ENV`, `LABEL`).
+pub fn dockerfile_quote(value: &str) -> String {
+    format!(
+        "\"{}\"",
+        value
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('$', "\\$")
+    )
+}
+
+/// The `--change` instructions that give an imported image the
+/// configuration of `image` (CMD, ENTRYPOINT, ENV, WORKDIR, EXPOSE and the
+/// labels `keep_label` accepts): `docker import` starts from none.
+pub fn config_changes(image: &ImageInfo, keep_label: impl Fn(&str) -> bool) -> Vec<String> {
+    let json = |argv: &[String]| serde_json::to_string(argv).unwrap_or_else(|_| "[]".into());
+    let mut changes = Vec::new();
+    for entry in &image.env {
+        if let Some((key, value)) = entry.split_once('=') {
+            changes.push(format!("ENV {key}={}", dockerfile_quote(value)));
+        }
+    }
+    if !image.working_dir.is_empty() {
+        changes.push(format!("WORKDIR {}", image.working_dir));
+    }
+    for port in &image.exposed_ports {
+        changes.push(format!("EXPOSE {port}"));
+    }
+    for (key, value) in image.labels.iter().filter(|(k, _)| keep_label(k)) {
+        changes.push(format!(
+            "LABEL {}={}",
+            dockerfile_quote(key),
+            dockerfile_quote(value)
+        ));
+    }
+    if !image.entrypoint.is_empty() {
+        changes.push(format!("ENTRYPOINT {}", json(&image.entrypoint)));
+    }
+    if !image.cmd.is_empty() {
+        changes.push(format!("CMD {}", json(&image.cmd)));
+    }
+    changes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn config_changes_carry_the_image_config() {
+        let image = ImageInfo {
+            env: vec!["PATH=/usr/bin:/bin".into(), "A=x \"y\" $z".into()],
+            working_dir: "/srv".into(),
+            exposed_ports: vec!["22/tcp".into()],
+            labels: [
+                ("keep".to_string(), "1".to_string()),
+                ("drop".to_string(), "2".to_string()),
+            ]
+            .into_iter()
+            .collect(),
+            cmd: vec!["/usr/local/sbin/redock-init".into()],
+            ..ImageInfo::default()
+        };
+        assert_eq!(
+            config_changes(&image, |k| k != "drop"),
+            [
+                r#"ENV PATH="/usr/bin:/bin""#,
+                r#"ENV A="x \"y\" \$z""#,
+                "WORKDIR /srv",
+                "EXPOSE 22/tcp",
+                r#"LABEL "keep"="1""#,
+                r#"CMD ["/usr/local/sbin/redock-init"]"#,
+            ]
+        );
+    }
     use std::collections::BTreeMap;
 
     fn check(actual: Vec<OsString>, expected: &[&str]) {

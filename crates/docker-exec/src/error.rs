@@ -113,10 +113,10 @@ impl Error {
                 "permission denied on the container engine's socket: {}",
                 engine_line(&stderr, is_permission_line)
             ),
-            ErrorKind::NoSuchObject => strip_prefixes(engine_line(&stderr, |line| {
-                is_missing_line(line, context)
-            }))
-            .to_string(),
+            ErrorKind::NoSuchObject => {
+                strip_prefixes(engine_line(&stderr, |line| is_missing_line(line, context)))
+                    .to_string()
+            }
             _ => process_failure(command, status, &stderr),
         };
         Error {
