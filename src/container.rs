@@ -571,6 +571,7 @@ impl<'a> Container<'a> {
         squash: bool,
     ) -> Result<String> {
         let info = self.check_active()?;
+        let previous = self.find_named_image()?.map(|image| image.id);
         let ours = [
             labels::NAME,
             labels::HOSTNAME,
@@ -607,6 +608,11 @@ impl<'a> Container<'a> {
                 .docker
                 .commit(&info.id, &self.image.name(), message, author, &changes)?
         };
+        // The image committed over is left untagged; unless a container
+        // still runs from it or it is the new image's parent, it goes.
+        if let Some(previous) = previous.filter(|p| *p != id) {
+            self.remove_untagged(&[previous]);
+        }
         if let Some(image) = self.ctx.docker.image_inspect(&id)? {
             // overlay2 refuses to mount more than 127 layers.
             if image.layers >= 100 {
@@ -643,9 +649,20 @@ impl<'a> Container<'a> {
         }
         aliases.sort();
         aliases.dedup();
-        for container in &containers {
-            ctx.docker.rm(&container.id)?;
+        let ids: Vec<String> = containers.iter().map(|c| c.id.clone()).collect();
+        let images: Vec<String> = if ids.is_empty() {
+            Vec::new()
+        } else {
+            ctx.docker
+                .inspect_containers(&ids)?
+                .into_iter()
+                .map(|c| c.image_id)
+                .collect()
+        };
+        for id in &ids {
+            ctx.docker.rm(id)?;
         }
+        self.remove_untagged(&images);
         for alias in &aliases {
             self.revoke_ssh_access(alias)?;
         }
@@ -654,6 +671,20 @@ impl<'a> Container<'a> {
             state.containers.remove(&name);
         })?;
         Ok(!containers.is_empty() || record.is_some() || !aliases.is_empty())
+    }
+
+    /// Removes those of `images` that nothing names any more: a commit
+    /// leaves the image it replaced untagged, and they would pile up. One
+    /// still used by a container, or the parent of another, is refused by
+    /// the engine and kept.
+    fn remove_untagged(&self, images: &[String]) {
+        for image in images {
+            if let Ok(Some(info)) = self.ctx.docker.image_inspect(image) {
+                if info.repo_tags.is_empty() {
+                    let _ = self.ctx.docker.rmi(image, false);
+                }
+            }
+        }
     }
 
     /// Removes the image. While a container runs from it this is refused,

@@ -507,17 +507,8 @@ fn commit_squash_flattens_and_keeps_the_config() {
     let (name, hostname) = sandbox.unique("squash");
     sandbox.owns_image(&name);
     let alias = format!("{hostname}-container");
-    let layers = |name: &str| {
-        stdout(&docker(&[
-            "image",
-            "inspect",
-            "-f",
-            "{{len .RootFS.Layers}}",
-            name,
-        ]))
-        .parse::<usize>()
-        .unwrap()
-    };
+    let inspect = |format: &str| stdout(&docker(&["image", "inspect", "-f", format, &name]));
+    let mut committed = Vec::new();
     sandbox.redock(["start", "--no-ssh", &name]).success();
     for i in 0..3 {
         assert!(sandbox
@@ -525,17 +516,12 @@ fn commit_squash_flattens_and_keeps_the_config() {
             .status
             .success());
         sandbox.redock(["commit", &name]).success();
+        committed.push(inspect("{{.Id}}"));
     }
-    assert!(layers(&name) > 1);
+    assert!(inspect("{{len .RootFS.Layers}}").parse::<usize>().unwrap() > 1);
     sandbox.redock(["commit", "--squash", &name]).success();
-    assert_eq!(layers(&name), 1);
-    let config = stdout(&docker(&[
-        "image",
-        "inspect",
-        "-f",
-        "{{json .Config.Cmd}} {{json .Config.Labels}}",
-        &name,
-    ]));
+    assert_eq!(inspect("{{len .RootFS.Layers}}"), "1");
+    let config = inspect("{{json .Config.Cmd}} {{json .Config.Labels}}");
     assert!(
         config.starts_with(r#"["/usr/local/sbin/redock-init"]"#),
         "{config}"
@@ -552,4 +538,7 @@ fn commit_squash_flattens_and_keeps_the_config() {
         .status
         .success());
     sandbox.redock(["kill", &name]).success();
+    // The images committed over do not pile up untagged.
+    let left: Vec<&String> = committed.iter().filter(|id| image_exists(id)).collect();
+    assert!(left.is_empty(), "images committed over are left: {left:?}");
 }
