@@ -17,7 +17,7 @@ use crate::ui::Ui;
 
 /// Turn Docker containers into SSH-reachable machines.
 #[derive(Debug, Parser)]
-#[command(name = "redock", version, about, long_about = None, max_term_width = 100)]
+#[command(name = "redock", version = env!("REDOCK_VERSION"), about, long_about = None, max_term_width = 100)]
 #[command(
     after_help = "NAME is repository:tag, or just tag meaning $USER:tag.\n\
 Files live in REDOCK_HOME (default ~/.redock); REDOCK_DOCKER names the engine CLI (podman works)."
@@ -170,6 +170,11 @@ pub enum Command {
         local_dir: PathBuf,
         #[arg(value_name = "REMOTE_DIR")]
         remote_dir: PathBuf,
+    },
+    /// Print the completion script for SHELL
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
     /// Show the output of the container of NAME
     Logs {
@@ -422,6 +427,10 @@ fn run(cli: Cli, ui: &Ui) -> Result<i32> {
             let ctx = context(global, ui)?;
             let host = provision::connect(&ctx, image)?;
             host.rsync(&local_dir, &remote_dir, !no_cvs_exclude, !no_delete)?;
+            Ok(0)
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut command(), "redock", &mut std::io::stdout());
             Ok(0)
         }
         Command::Logs { follow, name } => {

@@ -87,5 +87,21 @@ fn help_and_version() {
         assert!(out.stdout.contains(command), "--help lacks {command}");
     }
     let out = sandbox.redock(["--version"]).success();
-    assert!(out.stdout.starts_with("redock "));
+    assert!(out
+        .stdout
+        .starts_with(&format!("redock {}", env!("CARGO_PKG_VERSION"))));
+    // Built from git, the revision follows.
+    if std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.git")).exists() {
+        assert!(out.stdout.contains("(git "), "{}", out.stdout);
+    }
+}
+
+#[test]
+fn completions() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.redock(["completions", "bash"]).success();
+    assert!(out.stdout.contains("_redock()") && out.stdout.contains("start"));
+    let out = sandbox.redock(["completions", "zsh"]).success();
+    assert!(out.stdout.starts_with("#compdef redock"));
+    sandbox.redock(["completions", "tcsh"]).fails(2);
 }
