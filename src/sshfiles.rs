@@ -82,14 +82,9 @@ pub fn host_block(home: &Home, alias: &str, endpoint: &Endpoint) -> Vec<(String,
     options
 }
 
-/// A path as an ssh_config argument: quoted when it holds whitespace.
+/// A path as one ssh_config argument.
 fn config_path(path: &Path) -> String {
-    let text = path.display().to_string();
-    if text.contains(char::is_whitespace) {
-        format!("\"{text}\"")
-    } else {
-        text
-    }
+    sshconfig::quote(&path.display().to_string())
 }
 
 /// Writes (or replaces) the Host block of `alias` in redock's ssh_config.

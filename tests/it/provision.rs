@@ -162,3 +162,50 @@ fn no_container_running() {
         out.assert_one_line_error("NoContainerRunning");
     }
 }
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn an_interrupted_upload_leaves_no_partial_target() {
+    let (sandbox, name, _) = running("partial");
+    // 32 MiB of varied bytes: long enough to be cut off mid-transfer.
+    let local = sandbox.home().join("big.bin");
+    let mut state = 0x9e3779b97f4a7c15u64;
+    let bytes: Vec<u8> = (0..32 << 20)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    std::fs::write(&local, &bytes).unwrap();
+    for delay_ms in [100, 300] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_redock"))
+            .args(["upload", &name, local.to_str().unwrap(), "/srv/big.bin"])
+            .env("HOME", sandbox.home())
+            .env("REDOCK_HOME", sandbox.redock_home())
+            .env("REDOCK_SSH_CONFIG", sandbox.ssh_config())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        // Either no target at all, or the whole file: never a part of it.
+        let out = sandbox
+            .redock([
+                "run",
+                &name,
+                "--",
+                "sh",
+                "-c",
+                "if [ -e /srv/big.bin ]; then wc -c < /srv/big.bin; else echo none; fi",
+            ])
+            .success();
+        let seen = out.stdout.trim();
+        assert!(
+            seen == "none" || seen == bytes.len().to_string(),
+            "after {delay_ms} ms: {seen}"
+        );
+    }
+}

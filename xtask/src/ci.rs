@@ -179,14 +179,14 @@ fn clippy() -> Result<(), DynError> {
 
 fn test() -> Result<(), DynError> {
     cmd::cargo()
-        .args(["test", "--workspace"])
+        .args(["test", "--workspace", "--no-fail-fast"])
         .args(locked())
         .run()
 }
 
 fn engine_tests() -> Result<(), DynError> {
     cmd::cargo()
-        .args(["test", "--workspace"])
+        .args(["test", "--workspace", "--no-fail-fast"])
         .args(locked())
         .args(["--", "--ignored", "--test-threads=2"])
         .run()

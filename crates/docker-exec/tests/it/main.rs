@@ -277,7 +277,7 @@ fn unreachable_engine_is_classified() {
     let error = docker.ps(&[]).unwrap_err();
     assert_eq!(error.kind(), &ErrorKind::EngineUnreachable, "{error}");
     let message = error.to_string();
-    assert_eq!(message.lines().count(), 2, "{message}");
+    assert_eq!(message.lines().count(), 1, "{message}");
     assert!(message.contains("tcp://127.0.0.1:1"), "{message}");
     assert!(docker.engine_is_remote().unwrap());
 }
