@@ -17,6 +17,16 @@ pub fn base_image() {
     });
 }
 
+/// A sandbox with a running container of a NAME of its own: the sandbox,
+/// the NAME and the SSH alias. The container goes with the sandbox.
+pub fn started(label: &str) -> (Sandbox, String, String) {
+    base_image();
+    let sandbox = Sandbox::new();
+    let (name, hostname) = sandbox.unique(label);
+    sandbox.redock(["start", "--no-ssh", &name]).success();
+    (sandbox, name, format!("{hostname}-container"))
+}
+
 fn docker(args: &[&str]) -> std::process::Output {
     Command::new("docker").args(args).output().unwrap()
 }
@@ -81,14 +91,10 @@ fn original_round_trip() {
 #[test]
 #[ignore = "needs a Docker engine: cargo xtask ci"]
 fn start_reuses_and_kill_is_idempotent() {
-    base_image();
-    let sandbox = Sandbox::new();
-    let (name, hostname) = sandbox.unique("reuse");
-    let alias = format!("{hostname}-container");
-    sandbox.redock(["start", "--no-ssh", &name]).success();
+    let (sandbox, name, alias) = started("reuse");
     let out = sandbox.redock(["start", "--no-ssh", &name]).success();
     assert!(out.stderr.contains("reusing"), "{out}");
-    let filter = format!("label=io.redock.home={}", sandbox.redock_home().display());
+    let filter = sandbox.container_filter();
     let ids = stdout(&docker(&["ps", "-aq", "--filter", &filter]));
     assert_eq!(ids.lines().count(), 1, "one container: {ids}");
 
@@ -208,11 +214,7 @@ fn user_config_is_kept_byte_for_byte() {
 #[test]
 #[ignore = "needs a Docker engine: cargo xtask ci"]
 fn status_survives_a_lost_state_file() {
-    base_image();
-    let sandbox = Sandbox::new();
-    let (name, hostname) = sandbox.unique("status");
-    let alias = format!("{hostname}-container");
-    sandbox.redock(["start", "--no-ssh", &name]).success();
+    let (sandbox, name, alias) = started("status");
 
     let check = |out: &str| {
         let rows: serde_json::Value = serde_json::from_str(out).unwrap();
@@ -240,13 +242,9 @@ fn status_survives_a_lost_state_file() {
 #[test]
 #[ignore = "needs a Docker engine: cargo xtask ci"]
 fn secure_by_default() {
-    base_image();
-    let sandbox = Sandbox::new();
-    let (name, hostname) = sandbox.unique("secure");
-    let alias = format!("{hostname}-container");
-    sandbox.redock(["start", "--no-ssh", &name]).success();
+    let (sandbox, name, alias) = started("secure");
 
-    let filter = format!("label=io.redock.home={}", sandbox.redock_home().display());
+    let filter = sandbox.container_filter();
     let id = stdout(&docker(&["ps", "-q", "--filter", &filter]));
     let bindings = stdout(&docker(&[
         "inspect",
@@ -426,7 +424,7 @@ fn exec_transport() {
         String::from_utf8_lossy(&ssh.stderr)
     );
     assert_eq!(stdout(&ssh), hostname);
-    let filter = format!("label=io.redock.home={}", sandbox.redock_home().display());
+    let filter = sandbox.container_filter();
     let ports = stdout(&docker(&[
         "ps",
         "--filter",
@@ -460,7 +458,7 @@ fn a_failed_start_leaves_nothing_behind() {
         .redock(["start", "--no-ssh", "--timeout", "3", &name])
         .fails(1);
     assert!(out.stderr.contains("SecureShellTimeout"), "{out}");
-    let filter = format!("label=io.redock.home={}", sandbox.redock_home().display());
+    let filter = sandbox.container_filter();
     assert_eq!(stdout(&docker(&["ps", "-aq", "--filter", &filter])), "");
     let config =
         std::fs::read_to_string(sandbox.redock_home().join("ssh_config")).unwrap_or_default();
@@ -476,11 +474,8 @@ fn an_interrupted_start_is_repaired() {
     let alias = format!("{hostname}-container");
     // SIGKILL at several points of a start; the next start always repairs.
     for delay_ms in [50, 200, 400, 700] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_redock"))
-            .args(["start", "--no-ssh", &name])
-            .env("HOME", sandbox.home())
-            .env("REDOCK_HOME", sandbox.redock_home())
-            .env("REDOCK_SSH_CONFIG", sandbox.ssh_config())
+        let mut child = sandbox
+            .command(["start", "--no-ssh", &name])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()

@@ -60,6 +60,17 @@ impl Sandbox {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
+        let mut command = self.command(args);
+        command.stdin(Stdio::null());
+        Run { command }
+    }
+
+    /// The bare command of [`Sandbox::redock`], for tests that spawn it.
+    pub fn command<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
         let mut command = Command::new(env!("CARGO_BIN_EXE_redock"));
         command
             .args(args)
@@ -67,9 +78,13 @@ impl Sandbox {
             .env("REDOCK_HOME", self.redock_home())
             .env("REDOCK_SSH_CONFIG", self.ssh_config())
             .env("USER", "redocktest")
-            .env_remove("REDOCK_DOCKER")
-            .stdin(Stdio::null());
-        Run { command }
+            .env_remove("REDOCK_DOCKER");
+        command
+    }
+
+    /// The `docker ps` filter that finds this sandbox's containers.
+    pub fn container_filter(&self) -> String {
+        format!("label=io.redock.home={}", self.redock_home().display())
     }
 
     /// `ssh -F <config> ALIAS ARGS…` as a user would after `redock start`.
@@ -127,7 +142,7 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        let filter = format!("label=io.redock.home={}", self.redock_home().display());
+        let filter = self.container_filter();
         if let Ok(out) = Command::new("docker")
             .args(["ps", "-aq", "--no-trunc", "--filter", &filter])
             .output()

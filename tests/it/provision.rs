@@ -3,22 +3,13 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::engine::base_image;
+use crate::engine::started;
 use crate::Sandbox;
-
-/// A sandbox with a running container; the container goes with the sandbox.
-fn running(label: &str) -> (Sandbox, String, String) {
-    base_image();
-    let sandbox = Sandbox::new();
-    let (name, hostname) = sandbox.unique(label);
-    sandbox.redock(["start", "--no-ssh", &name]).success();
-    (sandbox, name, format!("{hostname}-container"))
-}
 
 #[test]
 #[ignore = "needs a Docker engine: cargo xtask ci"]
 fn run_passes_output_and_exit_code_through() {
-    let (sandbox, name, _) = running("run");
+    let (sandbox, name, _) = started("run");
     let out = sandbox
         .redock([
             "run",
@@ -46,7 +37,7 @@ fn run_passes_output_and_exit_code_through() {
 #[test]
 #[ignore = "needs a Docker engine: cargo xtask ci"]
 fn install_a_package() {
-    let (sandbox, name, _) = running("install");
+    let (sandbox, name, _) = started("install");
     sandbox.redock(["install", &name, "jq"]).success();
     let out = sandbox
         .redock(["run", &name, "--", "jq", "--version"])
@@ -61,7 +52,7 @@ fn install_a_package() {
 #[test]
 #[ignore = "needs a Docker engine: cargo xtask ci"]
 fn upload_creates_parents_and_sets_the_mode() {
-    let (sandbox, name, _) = running("upload");
+    let (sandbox, name, _) = started("upload");
     let local = sandbox.home().join("settings.conf");
     std::fs::write(&local, "key = value\n").unwrap();
     std::fs::set_permissions(&local, std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -101,7 +92,7 @@ fn upload_creates_parents_and_sets_the_mode() {
 #[test]
 #[ignore = "needs a Docker engine: cargo xtask ci"]
 fn sync_excludes_version_control_and_deletes() {
-    let (sandbox, name, _) = running("sync");
+    let (sandbox, name, _) = started("sync");
     let dir = sandbox.home().join("project");
     for path in ["src/main.c", ".git/HEAD", ".svn/entries", "gone.txt"] {
         let path = dir.join(path);
@@ -166,7 +157,7 @@ fn no_container_running() {
 #[test]
 #[ignore = "needs a Docker engine: cargo xtask ci"]
 fn an_interrupted_upload_leaves_no_partial_target() {
-    let (sandbox, name, _) = running("partial");
+    let (sandbox, name, _) = started("partial");
     // 32 MiB of varied bytes: long enough to be cut off mid-transfer.
     let local = sandbox.home().join("big.bin");
     let mut state = 0x9e3779b97f4a7c15u64;
@@ -180,11 +171,8 @@ fn an_interrupted_upload_leaves_no_partial_target() {
         .collect();
     std::fs::write(&local, &bytes).unwrap();
     for delay_ms in [100, 300] {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_redock"))
-            .args(["upload", &name, local.to_str().unwrap(), "/srv/big.bin"])
-            .env("HOME", sandbox.home())
-            .env("REDOCK_HOME", sandbox.redock_home())
-            .env("REDOCK_SSH_CONFIG", sandbox.ssh_config())
+        let mut child = sandbox
+            .command(["upload", &name, local.to_str().unwrap(), "/srv/big.bin"])
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();

@@ -1,6 +1,7 @@
 //! Repository automation for redock, run as `cargo xtask <task>`
-//! (matklad's cargo-xtask: plain Rust instead of shell scripts, with no
-//! dependencies beyond std so that it builds in seconds).
+//! (matklad's cargo-xtask: plain Rust instead of shell scripts). Besides
+//! std it depends only on redock itself and clap's man page and completion
+//! generators, which `dist` needs to render redock's own command line.
 //!
 //! Tasks:
 //!

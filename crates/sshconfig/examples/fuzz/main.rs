@@ -17,7 +17,7 @@ fn main() -> ExitCode {
     let mut seed = 1u64;
     let mut corpus = Some(PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../fixtures/sshconfig"
+        "/tests/fixtures"
     )));
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
