@@ -17,6 +17,7 @@ const TOOLS: &[(&str, &str)] = &[
     ("ssh", "openssh-client"),
     ("ssh-keygen", "openssh-client"),
     ("tar", "tar"),
+    ("groff", "groff-base"),
 ];
 
 const ENGINE_WAIT: Duration = Duration::from_secs(60);
@@ -81,7 +82,8 @@ fn tools() -> Result<(), DynError> {
         return Ok(());
     }
     println!("missing {programs}: installing them with apt-get");
-    apt_install(&["debootstrap", "rsync", "openssh-client", "tar"])
+    let packages: Vec<&str> = TOOLS.iter().map(|t| t.1).collect();
+    apt_install(&packages)
 }
 
 fn names<'a>(names: impl Iterator<Item = &'a str>) -> String {
