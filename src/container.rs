@@ -225,7 +225,12 @@ impl<'a> Container<'a> {
         let ctx = self.ctx;
         // The first docker call comes before any file is written, so an
         // unreachable engine changes nothing.
-        let existing = self.find_containers()?;
+        // One listing of this home's containers serves both the reuse and
+        // the alias checks.
+        let (existing, others): (Vec<PsEntry>, Vec<PsEntry>) = ctx
+            .containers()?
+            .into_iter()
+            .partition(|c| c.labels.get(labels::NAME) == Some(&self.image.name()));
         ctx.home.ensure()?;
         // A container that is not running is what an interrupted run or a
         // crash left: it is replaced.
@@ -246,7 +251,7 @@ impl<'a> Container<'a> {
         }
 
         let alias = self.ssh_alias();
-        self.check_alias_free(&alias)?;
+        check_alias_free(&alias, &others)?;
         let public_key = ctx.home.public_key()?;
         let transport = match transport {
             Some(t) => t,
@@ -325,21 +330,6 @@ impl<'a> Container<'a> {
             endpoint,
             reused: true,
         })
-    }
-
-    /// Refuses an alias that another NAME's container already has.
-    fn check_alias_free(&self, alias: &str) -> Result<()> {
-        let filters = [
-            self.ctx.home_filter(),
-            format!("{}={}", labels::ALIAS, alias),
-        ];
-        for other in self.ctx.docker.ps(&filters)? {
-            let other_name = other.labels.get(labels::NAME).cloned().unwrap_or_default();
-            if other_name != self.image.name() {
-                return Err(alias_collision(alias, &other_name));
-            }
-        }
-        Ok(())
     }
 
     /// A name conflict at `docker create` is the race-proof form of the
@@ -734,6 +724,20 @@ impl<'a> Container<'a> {
             .get(labels::ALIAS)
             .cloned()
             .unwrap_or_else(|| self.ssh_alias()))
+    }
+}
+
+/// Refuses an alias that another NAME's container already has.
+fn check_alias_free(alias: &str, others: &[PsEntry]) -> Result<()> {
+    match others
+        .iter()
+        .find(|c| c.labels.get(labels::ALIAS).map(String::as_str) == Some(alias))
+    {
+        Some(other) => Err(alias_collision(
+            alias,
+            other.labels.get(labels::NAME).map_or("", String::as_str),
+        )),
+        None => Ok(()),
     }
 }
 

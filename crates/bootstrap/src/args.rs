@@ -273,7 +273,7 @@ pub(crate) fn upgrade(manager: PackageManager) -> OsString {
 /// into a temporary file in the same directory (so that the rename cannot
 /// cross file systems), given `mode`, then renamed over `path`. A failure
 /// part-way removes the temporary file and leaves `path` as it was.
-pub(crate) fn upload(path: &OsStr, mode: u32) -> Result<OsString, Error> {
+pub(crate) fn upload(path: &OsStr, mode: u32, size: u64) -> Result<OsString, Error> {
     let bytes = path.as_bytes();
     if bytes.is_empty() || bytes.ends_with(b"/") || bytes.ends_with(b"/.") || bytes == b"." {
         return Err(Error::invalid_argument(format!(
@@ -313,7 +313,12 @@ pub(crate) fn upload(path: &OsStr, mode: u32) -> Result<OsString, Error> {
     script.push(&dir);
     script.push("; tmp=$(mktemp ");
     script.push(&template);
-    script.push("); trap 'rm -f \"$tmp\"' EXIT; cat >\"$tmp\"; chmod ");
+    // ssh closes the remote stdin when the local side dies, so `cat` ends
+    // on a short read as if it were the whole file: the size decides.
+    script.push("); trap 'rm -f \"$tmp\"' EXIT; cat >\"$tmp\"; n=$(wc -c <\"$tmp\"); ");
+    script.push(format!(
+        "if [ $((n)) -ne {size} ]; then echo \"upload cut short: $((n)) of {size} bytes\" >&2; exit 1; fi; chmod "
+    ));
     script.push(format!("{mode:o}"));
     script.push(" \"$tmp\"; mv -f \"$tmp\" ");
     script.push(&target);
@@ -585,21 +590,22 @@ mod tests {
     #[test]
     fn upload_commands() {
         assert_eq!(
-            upload(OsStr::new("/etc/motd"), 0o644).unwrap(),
+            upload(OsStr::new("/etc/motd"), 0o644, 12).unwrap(),
             OsStr::new(
                 "set -e; if [ -d /etc/motd ]; then echo \"/etc/motd is a directory\" >&2; exit 1; fi; \
                  mkdir -p -- /etc; tmp=$(mktemp /etc/.motd.XXXXXX); \
-                 trap 'rm -f \"$tmp\"' EXIT; cat >\"$tmp\"; chmod 644 \"$tmp\"; \
-                 mv -f \"$tmp\" /etc/motd; trap - EXIT"
+                 trap 'rm -f \"$tmp\"' EXIT; cat >\"$tmp\"; n=$(wc -c <\"$tmp\"); \
+                 if [ $((n)) -ne 12 ]; then echo \"upload cut short: $((n)) of 12 bytes\" >&2; exit 1; fi; \
+                 chmod 644 \"$tmp\"; mv -f \"$tmp\" /etc/motd; trap - EXIT"
             )
         );
-        let script = upload(OsStr::new("/top"), 0o4755).unwrap();
+        let script = upload(OsStr::new("/top"), 0o4755, 0).unwrap();
         let script = script.to_str().unwrap();
         assert!(script.contains("mkdir -p -- /;"), "{script}");
         assert!(script.contains("mktemp /.top.XXXXXX"), "{script}");
         assert!(script.contains("chmod 4755 "), "{script}");
 
-        let script = upload(OsStr::new("-x/it's"), 0o600).unwrap();
+        let script = upload(OsStr::new("-x/it's"), 0o600, 0).unwrap();
         let script = script.to_str().unwrap();
         assert!(script.contains("mkdir -p -- ./-x;"), "{script}");
         assert!(
@@ -611,16 +617,16 @@ mod tests {
             "{script}"
         );
 
-        let script = upload(OsStr::new("notes"), 0o600).unwrap();
+        let script = upload(OsStr::new("notes"), 0o600, 0).unwrap();
         assert!(script.to_str().unwrap().contains("mktemp ./.notes.XXXXXX"));
     }
 
     #[test]
     fn upload_refuses_bad_arguments() {
         for path in ["", "/etc/", ".", "/tmp/."] {
-            assert!(upload(OsStr::new(path), 0o644).is_err(), "{path}");
+            assert!(upload(OsStr::new(path), 0o644, 0).is_err(), "{path}");
         }
-        assert!(upload(OsStr::new("/etc/x"), 0o10000).is_err());
+        assert!(upload(OsStr::new("/etc/x"), 0o10000, 0).is_err());
     }
 
     #[test]

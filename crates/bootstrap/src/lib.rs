@@ -230,7 +230,11 @@ impl Bootstrap {
         contents: &[u8],
         mode: u32,
     ) -> Result<()> {
-        let script = args::upload(remote_path.as_ref().as_os_str(), mode)?;
+        let script = args::upload(
+            remote_path.as_ref().as_os_str(),
+            mode,
+            contents.len() as u64,
+        )?;
         self.remote(&script, Input::Bytes(contents), Output::Null)?;
         Ok(())
     }

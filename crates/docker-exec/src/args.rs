@@ -11,6 +11,11 @@ use crate::{CreateSpec, ImageInfo};
 /// The format that makes `docker ps`, `version` and `context inspect` print JSON.
 pub const JSON_FORMAT: &str = "{{json .}}";
 
+/// `docker ps` as JSON lines, naming only the fields redock reads: with
+/// `{{json .}}` the CLI asks the engine for every container's disk size,
+/// which took two seconds per call here.
+pub const PS_FORMAT: &str = r#"{"ID":{{json .ID}},"Names":{{json .Names}},"Image":{{json .Image}},"State":{{json .State}},"Labels":{{json .Labels}}}"#;
+
 fn os(items: &[&str]) -> Vec<OsString> {
     items.iter().map(OsString::from).collect()
 }
@@ -127,7 +132,7 @@ pub fn ps(label_filters: &[String]) -> Vec<OsString> {
         args.push("--filter".into());
         args.push(format!("label={filter}").into());
     }
-    args.extend(os(&["--format", JSON_FORMAT]));
+    args.extend(os(&["--format", PS_FORMAT]));
     args
 }
 
@@ -414,13 +419,10 @@ mod tests {
                 "--filter",
                 "label=io.redock.alias=web-container",
                 "--format",
-                "{{json .}}",
+                PS_FORMAT,
             ],
         );
-        check(
-            ps(&[]),
-            &["ps", "-a", "--no-trunc", "--format", "{{json .}}"],
-        );
+        check(ps(&[]), &["ps", "-a", "--no-trunc", "--format", PS_FORMAT]);
     }
 
     #[test]

@@ -473,6 +473,19 @@ mod tests {
     }
 
     #[test]
+    fn docker_ps_lines_of_the_fields_format() {
+        // Recorded with `args::PS_FORMAT`, the format `Docker::ps` uses.
+        let list = ps_lines(&fixture("engine-20.10/ps-fields.jsonl")).unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].names, "redock-demo-container");
+        assert_eq!(list[0].state, "running");
+        assert_eq!(list[0].image, "redock:base");
+        assert_eq!(list[0].labels["io.redock.name"], "tester:demo");
+        assert_eq!(list[0].labels["io.redock.home"], "/tmp/rt/.redock");
+        assert_eq!(list[0].id.len(), 64);
+    }
+
+    #[test]
     fn podman_ps_lines() {
         let list = ps_lines(&fixture("podman-4/ps.jsonl")).unwrap();
         assert_eq!(list.len(), 2);
