@@ -231,7 +231,10 @@ impl<'a> Container<'a> {
             .containers()?
             .into_iter()
             .partition(|c| c.labels.get(labels::NAME) == Some(&self.image.name()));
-        ctx.home.ensure()?;
+        // An unusable state file stops the start before anything is made.
+        ctx.state.load()?;
+        // The key pair (and REDOCK_HOME) before any container is touched.
+        let public_key = ctx.home.public_key()?;
         // A container that is not running is what an interrupted run or a
         // crash left: it is replaced.
         for stale in existing.iter().filter(|c| c.state != "running") {
@@ -252,7 +255,6 @@ impl<'a> Container<'a> {
 
         let alias = self.ssh_alias();
         check_alias_free(&alias, &others)?;
-        let public_key = ctx.home.public_key()?;
         let transport = match transport {
             Some(t) => t,
             None if ctx.docker.engine_is_remote()? => Transport::Exec,

@@ -116,13 +116,14 @@ impl Home {
         if private.exists() && public.exists() {
             return Ok(());
         }
-        self.ensure()?;
+        // Looked up first: without it nothing is created.
         let keygen = which::which("ssh-keygen").map_err(|_| {
             Error::new(ErrorKind::ProgramNotFound {
                 program: "ssh-keygen".into(),
             })
             .with_hint("install the OpenSSH client (openssh-client)")
         })?;
+        self.ensure()?;
         let temp = tempfile::Builder::new()
             .prefix(".keygen-")
             .tempdir_in(&self.dir)

@@ -9,14 +9,28 @@ fn refused(args: &[&str], env: &[(&str, &str)], code: i32, contains: &str) {
     let sandbox = Sandbox::new();
     std::fs::create_dir_all(sandbox.ssh_config().parent().unwrap()).unwrap();
     std::fs::write(sandbox.ssh_config(), "Host *\n  User me\n").unwrap();
-    let before = sandbox.snapshot();
+    refused_in(&sandbox, args, env, code, contains);
+}
+
+/// [`refused`] in a sandbox prepared by the caller. Lock files a run takes
+/// are not changes.
+fn refused_in(sandbox: &Sandbox, args: &[&str], env: &[(&str, &str)], code: i32, contains: &str) {
+    let unlocked = |mut files: std::collections::BTreeMap<std::path::PathBuf, (u32, Vec<u8>)>| {
+        files.retain(|path, _| !path.to_string_lossy().ends_with("lock"));
+        files
+    };
+    let before = unlocked(sandbox.snapshot());
     let mut run = sandbox.redock(args);
     for (key, value) in env {
         run = run.env(key, value);
     }
     let out = run.fails(code);
     out.assert_one_line_error(contains);
-    assert_eq!(before, sandbox.snapshot(), "files changed:\n{out}");
+    assert_eq!(
+        before,
+        unlocked(sandbox.snapshot()),
+        "files changed:\n{out}"
+    );
 }
 
 #[test]
@@ -104,4 +118,58 @@ fn completions() {
     let out = sandbox.redock(["completions", "zsh"]).success();
     assert!(out.stdout.starts_with("#compdef redock"));
     sandbox.redock(["completions", "tcsh"]).fails(2);
+}
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn corrupt_or_newer_state() {
+    for (contents, message) in [
+        ("{\"version\": 1, \"containers\": {", "corrupt"),
+        ("{\"version\": 99, \"containers\": {}}", "version 99"),
+    ] {
+        let sandbox = Sandbox::new();
+        std::fs::create_dir_all(sandbox.redock_home()).unwrap();
+        std::fs::write(sandbox.redock_home().join("state.json"), contents).unwrap();
+        refused_in(&sandbox, &["start", "--no-ssh", "web"], &[], 1, message);
+        refused_in(&sandbox, &["status"], &[], 1, message);
+        refused_in(&sandbox, &["kill", "web"], &[], 1, message);
+        let filter = sandbox.container_filter();
+        let out = std::process::Command::new("docker")
+            .args(["ps", "-aq", "--filter", &filter])
+            .output()
+            .unwrap();
+        assert!(out.stdout.is_empty(), "a container was created");
+    }
+}
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn ssh_keygen_missing() {
+    // A PATH with docker and nothing else.
+    let sandbox = Sandbox::new();
+    let bin = sandbox.home().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let docker = which_docker();
+    std::os::unix::fs::symlink(docker, bin.join("docker")).unwrap();
+    let path = bin.to_str().unwrap().to_string();
+    refused_in(
+        &sandbox,
+        &["start", "--no-ssh", "web"],
+        &[("PATH", &path)],
+        1,
+        "ssh-keygen",
+    );
+    let filter = sandbox.container_filter();
+    let out = std::process::Command::new("docker")
+        .args(["ps", "-aq", "--filter", &filter])
+        .output()
+        .unwrap();
+    assert!(out.stdout.is_empty(), "a container was created");
+}
+
+fn which_docker() -> std::path::PathBuf {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .map(|dir| dir.join("docker"))
+        .find(|p| p.is_file())
+        .expect("docker on PATH")
 }

@@ -126,6 +126,12 @@ impl Sandbox {
                 if meta.is_dir() {
                     out.insert(path.clone(), (mode, Vec::new()));
                     walk(&path, out);
+                } else if meta.file_type().is_symlink() {
+                    let target = std::fs::read_link(&path).unwrap();
+                    out.insert(
+                        path.clone(),
+                        (mode, target.into_os_string().into_encoded_bytes()),
+                    );
                 } else {
                     out.insert(
                         path.clone(),
