@@ -198,7 +198,12 @@ impl From<state::Error> for Error {
 
 impl From<base_image::Error> for Error {
     fn from(err: base_image::Error) -> Error {
-        Error::new(ErrorKind::BaseImage).with_source(err)
+        let hint = err.hint().map(str::to_string);
+        let error = Error::new(ErrorKind::BaseImage).with_source(err);
+        match hint {
+            Some(hint) => error.with_hint(hint),
+            None => error,
+        }
     }
 }
 
