@@ -115,6 +115,24 @@ impl Cmd {
     }
 }
 
+/// Runs `producer | consumer`, echoing the pipeline; fails when either does.
+pub fn pipe(mut producer: Cmd, mut consumer: Cmd) -> Result<(), DynError> {
+    println!("$ {} | {}", producer.shown(), consumer.shown());
+    let mut child = producer
+        .command()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not run `{}`: {e}", producer.shown()))?;
+    let out = child.stdout.take().expect("stdout is piped");
+    let consumer_status = consumer.command().stdin(Stdio::from(out)).status();
+    let producer_status = child.wait()?;
+    let consumer_status =
+        consumer_status.map_err(|e| format!("could not run `{}`: {e}", consumer.shown()))?;
+    check(producer.shown(), producer_status, "")?;
+    check(consumer.shown(), consumer_status, "")
+}
+
 /// Turns an unsuccessful exit into cargo's `ProcessError` wording.
 pub fn check(shown: &str, status: ExitStatus, stderr: &str) -> Result<(), DynError> {
     if status.success() {

@@ -11,7 +11,6 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::cmd::{self, TempDir};
@@ -255,26 +254,16 @@ fn copy_source(c: &Container) -> Result<(), DynError> {
 
 /// `tar -C ROOT --null -T LIST -c | docker cp - NAME:/src`
 fn tar_into(root: &Path, list: &Path, name: &str) -> Result<(), DynError> {
-    let mut tar = cmd::new("tar")
+    let tar = cmd::new("tar")
         .arg("-C")
         .arg(root)
         .args(["--null", "-T"])
         .arg(list)
         .arg("-c");
-    let mut cp = cmd::new("docker").args(["cp", "-", &format!("{name}:{SRC}")]);
-    println!("$ {} | {}", tar.shown(), cp.shown());
-    let mut tar_child = tar
-        .command()
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("could not run `{}`: {e}", tar.shown()))?;
-    let tar_out = tar_child.stdout.take().expect("stdout is piped");
-    let cp_status = cp.command().stdin(Stdio::from(tar_out)).status();
-    let tar_status = tar_child.wait()?;
-    let cp_status = cp_status.map_err(|e| format!("could not run `{}`: {e}", cp.shown()))?;
-    cmd::check(tar.shown(), tar_status, "")?;
-    cmd::check(cp.shown(), cp_status, "")
+    cmd::pipe(
+        tar,
+        cmd::new("docker").args(["cp", "-", &format!("{name}:{SRC}")]),
+    )
 }
 
 /// A container this run made, removed on drop whether the run passed or

@@ -5,7 +5,6 @@
 //! built once and reused while it exists.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use crate::cmd::{self, find_program, is_root};
 use crate::{target_dir, DynError};
@@ -89,25 +88,12 @@ pub(crate) fn ensure_image(suite: &str, image: &str, include: &[&str]) -> Result
 
 /// `tar -C DIR --numeric-owner -c . | docker import -c 'CMD ["/bin/bash"]' - IMAGE`
 fn import(dir: &Path, image: &str) -> Result<(), DynError> {
-    let mut tar = cmd::new("tar")
+    let tar = cmd::new("tar")
         .arg("-C")
         .arg(dir)
         .args(["--numeric-owner", "-c", "."]);
-    let mut import = cmd::new("docker").args(["import", "-c", r#"CMD ["/bin/bash"]"#, "-", image]);
-    println!("$ {} | {}", tar.shown(), import.shown());
-    let mut tar_child = tar
-        .command()
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("could not run `{}`: {e}", tar.shown()))?;
-    let tar_out = tar_child.stdout.take().expect("stdout is piped");
-    let import_status = import.command().stdin(Stdio::from(tar_out)).status();
-    let tar_status = tar_child.wait()?;
-    let import_status =
-        import_status.map_err(|e| format!("could not run `{}`: {e}", import.shown()))?;
-    cmd::check(tar.shown(), tar_status, "")?;
-    cmd::check(import.shown(), import_status, "")
+    let import = cmd::new("docker").args(["import", "-c", r#"CMD ["/bin/bash"]"#, "-", image]);
+    cmd::pipe(tar, import)
 }
 
 /// A root file system being built, removed however the build ends.

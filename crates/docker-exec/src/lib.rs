@@ -287,15 +287,8 @@ impl Docker {
         on_line: &mut dyn FnMut(&str),
     ) -> Result<Output> {
         let (what, finished) = self.run_raw(&args, input, on_line)?;
-        if !finished.status.success() {
-            let error =
-                Error::from_failure(&what, finished.status, &finished.stderr, Context::Plain);
-            if error.kind() != &ErrorKind::Failed {
-                return Err(error);
-            }
-        }
         Ok(Output {
-            status: exit_code(finished.status),
+            status: program_status(&what, &finished)?,
             stdout: finished.stdout,
             stderr: finished.stderr,
         })
@@ -409,15 +402,8 @@ impl Docker {
     ) -> Result<Output> {
         let args = args::start(container, true, input.is_some());
         let (what, finished) = self.run_raw(&args, input, on_line)?;
-        if !finished.status.success() {
-            let error =
-                Error::from_failure(&what, finished.status, &finished.stderr, Context::Plain);
-            if error.kind() != &ErrorKind::Failed {
-                return Err(error);
-            }
-        }
         Ok(Output {
-            status: exit_code(finished.status),
+            status: program_status(&what, &finished)?,
             stdout: finished.combined,
             stderr: finished.stderr,
         })
@@ -682,6 +668,19 @@ fn exit_code(status: std::process::ExitStatus) -> i32 {
         .code()
         .or_else(|| status.signal().map(|s| 128 + s))
         .unwrap_or(-1)
+}
+
+/// The exit status of the program `docker exec` or `docker start -a` ran:
+/// its own failure is its caller's business, while a failure of the CLI
+/// (no such container, engine unreachable…) is an error.
+fn program_status(what: &str, finished: &process::Finished) -> Result<i32> {
+    if !finished.status.success() {
+        let error = Error::from_failure(what, finished.status, &finished.stderr, Context::Plain);
+        if error.kind() != &ErrorKind::Failed {
+            return Err(error);
+        }
+    }
+    Ok(exit_code(finished.status))
 }
 
 #[cfg(test)]
