@@ -537,3 +537,29 @@ fn commit_squash_flattens_and_keeps_the_config() {
     let left: Vec<&String> = committed.iter().filter(|id| image_exists(id)).collect();
     assert!(left.is_empty(), "images committed over are left: {left:?}");
 }
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn logs_show_sshd_and_supervisord() {
+    let (sandbox, name, alias) = started("logs");
+    assert!(sandbox.ssh(&alias, &["true"]).status.success());
+    // The log lines arrive a little after the login returns.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let out = sandbox.redock(["logs", &name]).success();
+        let all = format!("{}{}", out.stdout, out.stderr);
+        if all.contains("Accepted publickey for root") && all.contains("supervisord started") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "logs lack sshd's or supervisord's lines:\n{out}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    sandbox.redock(["kill", &name]).success();
+    sandbox
+        .redock(["logs", &name])
+        .fails(1)
+        .assert_one_line_error("NoContainerRunning");
+}

@@ -14,7 +14,8 @@ pub(crate) struct Step {
 /// The init script, the image's command: it makes the host key the image
 /// must not carry, starts sshd first (the quickest way to a reachable
 /// container) and then hands PID 1 to supervisord, which reaps orphans and
-/// runs the user's own services from /etc/supervisor/conf.d.
+/// runs the user's own services from /etc/supervisor/conf.d. Both log to
+/// the container's output.
 pub(crate) const INIT_SCRIPT: &str = r#"#!/bin/sh
 # redock's container command (installed by redock's base recipe).
 set -e
@@ -25,7 +26,10 @@ if [ ! -s "$key" ]; then
 fi
 mkdir -p /run/sshd
 chmod 0755 /run/sshd
-/usr/sbin/sshd
+# sshd stays in the foreground with its log on stderr, so that its log is
+# the container's output (`redock logs`) next to supervisord's; supervisord,
+# PID 1 from the next line on, is its parent and reaps it.
+/usr/sbin/sshd -D -e &
 exec supervisord -n -c /etc/supervisor/supervisord.conf
 "#;
 
