@@ -283,6 +283,9 @@ fn run(cli: Cli, ui: &Ui) -> Result<i32> {
             let transport = transport.as_deref().and_then(Transport::parse);
             let ctx = context(global, ui)?;
             let timeout = Duration::from_secs_f64(timeout);
+            // One NAME on a terminal: a shell in it, as the original did.
+            // Otherwise the command that gets there, one line per NAME.
+            let interactive = images.len() == 1 && !no_ssh && Ui::interactive();
             let mut last = None;
             for image in &images {
                 let container = Container::new(&ctx, image.clone(), hostname.as_deref(), timeout)?;
@@ -292,16 +295,16 @@ fn run(cli: Cli, ui: &Ui) -> Result<i32> {
                 } else {
                     ui.info(format!("started {image} ({})", running.endpoint.display()));
                 }
+                if !interactive {
+                    let command = bootstrap::join(&ctx.ssh_command(&running.alias));
+                    println!("{}", command.to_string_lossy());
+                }
                 last = Some(running);
             }
-            let last = last.expect("clap requires at least one NAME");
-            if images.len() == 1 && !no_ssh && Ui::interactive() {
-                return exec(ctx.ssh_command(&last.alias), &[]);
+            match last {
+                Some(running) if interactive => exec(ctx.ssh_command(&running.alias), &[]),
+                _ => Ok(0),
             }
-            if images.len() == 1 {
-                println!("ssh {}", last.alias);
-            }
-            Ok(0)
         }
         Command::Ssh { name, command } => {
             let image = Image::coerce(&name)?;

@@ -54,7 +54,18 @@ fn original_round_trip() {
     let out = sandbox
         .redock(["start", "--no-ssh", "-n", &hostname, &name])
         .success();
-    assert_eq!(out.stdout.trim(), format!("ssh {alias}"));
+    // The printed command works as it is.
+    let printed = out.stdout.trim();
+    assert!(
+        printed.starts_with("ssh ") && printed.ends_with(&alias),
+        "{printed}"
+    );
+    let ssh = Command::new("sh")
+        .args(["-c", &format!("{printed} hostname")])
+        .env("HOME", sandbox.home())
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&ssh), hostname);
     let ssh = sandbox.ssh(&alias, &["hostname"]);
     assert!(
         ssh.status.success(),
@@ -562,4 +573,54 @@ fn logs_show_sshd_and_supervisord() {
         .redock(["logs", &name])
         .fails(1)
         .assert_one_line_error("NoContainerRunning");
+}
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn several_names_and_status_in_two_docker_calls() {
+    base_image();
+    let sandbox = Sandbox::new();
+    let names: Vec<String> = ["multi-a", "multi-b", "multi-c"]
+        .iter()
+        .map(|label| sandbox.unique(label).0)
+        .collect();
+    let mut args = vec!["start", "--no-ssh"];
+    args.extend(names.iter().map(String::as_str));
+    let out = sandbox.redock(&args).success();
+    assert_eq!(
+        out.stdout.lines().count(),
+        3,
+        "one ssh command per NAME:\n{out}"
+    );
+
+    // A docker that notes each call: status costs the same for any number.
+    let log = sandbox.home().join("docker-calls");
+    let wrapper = sandbox.home().join("docker-counting");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho \"$1\" >> '{}'\nexec docker \"$@\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = sandbox
+        .redock(["status", "--json"])
+        .env("REDOCK_DOCKER", &wrapper)
+        .success();
+    let rows: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 3, "{out}");
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        calls.lines().collect::<Vec<_>>(),
+        ["ps", "container"],
+        "{calls}"
+    );
+
+    let mut args = vec!["kill"];
+    args.extend(names.iter().map(String::as_str));
+    sandbox.redock(&args).success();
+    let rows = sandbox.redock(["status", "--json"]).success().stdout;
+    assert_eq!(rows.trim(), "[]");
 }
