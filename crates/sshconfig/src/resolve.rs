@@ -230,6 +230,7 @@ pub struct Resolver {
     include_home: Option<PathBuf>,
     shell: PathBuf,
     hostname: String,
+    jump_none_blocks_command: bool,
 }
 
 impl Default for Resolver {
@@ -269,6 +270,7 @@ impl Resolver {
                 .filter(|s| !s.is_empty())
                 .map_or_else(|| PathBuf::from("/bin/sh"), PathBuf::from),
             hostname,
+            jump_none_blocks_command: false,
         }
     }
 
@@ -320,6 +322,16 @@ impl Resolver {
     /// The local host name (`%l`, `%L`, `%C`).
     pub fn local_hostname(mut self, name: impl Into<String>) -> Resolver {
         self.hostname = name.into();
+        self
+    }
+
+    /// Whether `ProxyJump none` keeps a later `ProxyCommand` from applying,
+    /// as OpenSSH did before 10.0 (and Debian's 9.2p1 before its
+    /// 9.2p1-2+deb12u10 update). The default, `false`, is what current
+    /// OpenSSH does: `none` sets no jump host, so a later `ProxyCommand`
+    /// is taken.
+    pub fn proxy_jump_none_blocks_proxy_command(mut self, blocks: bool) -> Resolver {
+        self.jump_none_blocks_command = blocks;
         self
     }
 
@@ -723,7 +735,12 @@ impl Pass<'_> {
                 .take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'='))
                 .count();
             let value = lossy(&d.rest[skip..]);
-            if name == "proxycommand" && self.state.jump.is_some() {
+            let blocked = match &self.state.jump {
+                Some(Some(_)) => true,
+                Some(None) => self.r.jump_none_blocks_command,
+                None => false,
+            };
+            if name == "proxycommand" && blocked {
                 return;
             }
             self.set(name, value);
@@ -1218,7 +1235,7 @@ impl State {
                     }
                 }
                 "proxycommand" => {
-                    if self.jump.is_none() {
+                    if !matches!(self.jump, Some(Some(_))) {
                         if let Some(v) = single.filter(|v| !v.eq_ignore_ascii_case("none")) {
                             out.push((name, v.clone()));
                         }
@@ -1584,6 +1601,25 @@ fn expand(s: &str, tokens: &[(char, &str)], dollar: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proxy_jump_none_then_proxy_command_in_both_openssh_behaviours() {
+        let config = b"ProxyJump none\nProxyCommand nc %h %p\n";
+        let current = Resolver::new().resolve_bytes("x", config).unwrap();
+        assert_eq!(current.get("proxycommand"), Some("nc %h %p"));
+        assert_eq!(current.get("proxyjump"), None);
+        let legacy = Resolver::new()
+            .proxy_jump_none_blocks_proxy_command(true)
+            .resolve_bytes("x", config)
+            .unwrap();
+        assert_eq!(legacy.get("proxycommand"), None);
+        // A jump host blocks a later ProxyCommand either way.
+        let jump = Resolver::new()
+            .resolve_bytes("x", b"ProxyJump j\nProxyCommand nc\n")
+            .unwrap();
+        assert_eq!(jump.get("proxycommand"), None);
+        assert_eq!(jump.get("proxyjump"), Some("j"));
+    }
 
     #[test]
     fn times() {

@@ -275,6 +275,17 @@ fn resolution_matches_ssh_g() {
         .unwrap()
         .unwrap()
         .dir;
+    // OpenSSH changed what `ProxyJump none` does to a later ProxyCommand
+    // (10.0, and Debian's 9.2p1 security updates); the resolver has both
+    // behaviours, and the installed ssh says which one to hold it to.
+    let probe_home = scratch_path.join("probe");
+    fs::create_dir_all(probe_home.join(".ssh")).unwrap();
+    let probe = probe_home.join("config");
+    fs::write(&probe, "ProxyJump none\nProxyCommand nc\n").unwrap();
+    let legacy_jump_none =
+        !lines_of(&ssh_g(&probe_home, &probe, "x").unwrap(), "proxycommand").contains(&"nc");
+    println!("ssh -G: ProxyJump none blocks a later ProxyCommand: {legacy_jump_none}");
+
     let mut baselines: HashMap<String, String> = HashMap::new();
     let mut failures = Vec::new();
     let mut compared = 0;
@@ -309,6 +320,7 @@ fn resolution_matches_ssh_g() {
             ssh_g(&home, Path::new("/dev/null"), &case.host).expect("ssh -G with an empty config")
         });
         let ours = Resolver::new()
+            .proxy_jump_none_blocks_proxy_command(legacy_jump_none)
             .config_file(&file)
             .include_home(&home)
             .shell("/bin/sh")
