@@ -223,10 +223,9 @@ impl<'a> Container<'a> {
     /// reachable as `ssh <alias>`.
     pub fn start(&self, transport: Option<Transport>) -> Result<Running> {
         let ctx = self.ctx;
-        // The first docker call comes before any file is written, so an
-        // unreachable engine changes nothing.
         // One listing of this home's containers serves both the reuse and
-        // the alias checks.
+        // the alias checks. It is the first docker call and comes before
+        // any file is written, so an unreachable engine changes nothing.
         let (existing, others): (Vec<PsEntry>, Vec<PsEntry>) = ctx
             .containers()?
             .into_iter()
