@@ -243,9 +243,10 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_else(|| "config".to_string())
 }
 
-/// Takes the exclusive lock for `path`: `flock` on a hidden sibling file, so
-/// that the lock survives the rename that replaces `path` itself. Creates the
-/// directory (0700) when missing.
+/// Takes the exclusive lock for `path`: `flock` on its directory, which
+/// outlives the rename that replaces `path` itself and leaves no lock file
+/// among the user's (a directory opens for reading even where it cannot be
+/// written). Creates the directory (0700) when missing.
 fn lock(path: &Path) -> Result<Flock<File>, Error> {
     let dir = parent_dir(path);
     if !dir.exists() {
@@ -255,17 +256,10 @@ fn lock(path: &Path) -> Result<Flock<File>, Error> {
             .create(dir)
             .map_err(|e| Error::io(dir, "cannot create directory", e))?;
     }
-    let lock_path = dir.join(format!(".{}.lock", file_name(path)));
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .open(&lock_path)
-        .map_err(|e| Error::io(&lock_path, "cannot open lock file", e))?;
-    Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, errno)| {
+    let handle = File::open(dir).map_err(|e| Error::io(dir, "cannot open directory", e))?;
+    Flock::lock(handle, FlockArg::LockExclusive).map_err(|(_, errno)| {
         Error::io(
-            &lock_path,
+            dir,
             "cannot lock",
             io::Error::from_raw_os_error(errno as i32),
         )
@@ -320,6 +314,32 @@ fn atomic_write(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lock_is_the_directory_and_leaves_no_file() {
+        // util-linux's flock(1) takes the same kind of lock from outside.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        let busy = || {
+            std::process::Command::new("flock")
+                .args(["-n", "-E", "75"])
+                .arg(dir.path())
+                .arg("true")
+                .status()
+                .unwrap()
+                .code()
+        };
+        let held = lock(&path).unwrap();
+        assert_eq!(busy(), Some(75), "the directory is not locked");
+        drop(held);
+        assert_eq!(busy(), Some(0));
+        update_file(&path, None, |c| c.set_host_block("a", &[("Port", "1")])).unwrap();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["config"]);
+    }
 
     #[test]
     fn creates_missing_file_and_dir() {
