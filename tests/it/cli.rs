@@ -133,12 +133,10 @@ fn corrupt_or_newer_state() {
         refused_in(&sandbox, &["start", "--no-ssh", "web"], &[], 1, message);
         refused_in(&sandbox, &["status"], &[], 1, message);
         refused_in(&sandbox, &["kill", "web"], &[], 1, message);
-        let filter = sandbox.container_filter();
-        let out = std::process::Command::new("docker")
-            .args(["ps", "-aq", "--filter", &filter])
-            .output()
-            .unwrap();
-        assert!(out.stdout.is_empty(), "a container was created");
+        assert!(
+            sandbox.container_ids().is_empty(),
+            "a container was created"
+        );
     }
 }
 
@@ -159,12 +157,10 @@ fn ssh_keygen_missing() {
         1,
         "ssh-keygen",
     );
-    let filter = sandbox.container_filter();
-    let out = std::process::Command::new("docker")
-        .args(["ps", "-aq", "--filter", &filter])
-        .output()
-        .unwrap();
-    assert!(out.stdout.is_empty(), "a container was created");
+    assert!(
+        sandbox.container_ids().is_empty(),
+        "a container was created"
+    );
 }
 
 fn which_docker() -> std::path::PathBuf {

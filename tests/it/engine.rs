@@ -105,9 +105,8 @@ fn start_reuses_and_kill_is_idempotent() {
     let (sandbox, name, alias) = started("reuse");
     let out = sandbox.redock(["start", "--no-ssh", &name]).success();
     assert!(out.stderr.contains("reusing"), "{out}");
-    let filter = sandbox.container_filter();
-    let ids = stdout(&docker(&["ps", "-aq", "--filter", &filter]));
-    assert_eq!(ids.lines().count(), 1, "one container: {ids}");
+    let ids = sandbox.container_ids();
+    assert_eq!(ids.len(), 1, "one container: {ids:?}");
 
     sandbox.redock(["kill", &name]).success();
     sandbox.redock(["kill", &name]).success();
@@ -116,8 +115,8 @@ fn start_reuses_and_kill_is_idempotent() {
     sandbox.redock(["start", "--no-ssh", &name]).success();
     let config = std::fs::read_to_string(sandbox.redock_home().join("ssh_config")).unwrap();
     assert!(config.contains(&format!("Host {alias}")));
-    let id = stdout(&docker(&["ps", "-q", "--filter", &filter]));
-    assert!(docker(&["rm", "-f", &id]).status.success());
+    let ids = sandbox.container_ids();
+    assert!(docker(&["rm", "-f", &ids[0]]).status.success());
     sandbox.redock(["kill", &name]).success();
     let config = std::fs::read_to_string(sandbox.redock_home().join("ssh_config")).unwrap();
     assert!(!config.contains(&alias), "stale Host block:\n{config}");
@@ -469,8 +468,7 @@ fn a_failed_start_leaves_nothing_behind() {
         .redock(["start", "--no-ssh", "--timeout", "3", &name])
         .fails(1);
     assert!(out.stderr.contains("SecureShellTimeout"), "{out}");
-    let filter = sandbox.container_filter();
-    assert_eq!(stdout(&docker(&["ps", "-aq", "--filter", &filter])), "");
+    assert_eq!(sandbox.container_ids(), Vec::<String>::new());
     let config =
         std::fs::read_to_string(sandbox.redock_home().join("ssh_config")).unwrap_or_default();
     assert!(!config.contains("Host "), "stale Host block:\n{config}");
@@ -485,15 +483,10 @@ fn an_interrupted_start_is_repaired() {
     let alias = format!("{hostname}-container");
     // SIGKILL at several points of a start; the next start always repairs.
     for delay_ms in [50, 200, 400, 700] {
-        let mut child = sandbox
-            .command(["start", "--no-ssh", &name])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
-        let _ = child.kill();
-        let _ = child.wait();
+        sandbox.kill_after(
+            ["start", "--no-ssh", &name],
+            std::time::Duration::from_millis(delay_ms),
+        );
         sandbox.redock(["start", "--no-ssh", &name]).success();
         let ssh = sandbox.ssh(&alias, &["true"]);
         assert!(

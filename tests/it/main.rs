@@ -82,6 +82,42 @@ impl Sandbox {
         command
     }
 
+    /// Runs `redock ARGS` and SIGKILLs it after `delay`, as an interrupted
+    /// run.
+    pub fn kill_after<I, S>(&self, args: I, delay: std::time::Duration)
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut child = self
+            .command(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// The ids of this sandbox's containers, in any state.
+    pub fn container_ids(&self) -> Vec<String> {
+        let out = Command::new("docker")
+            .args([
+                "ps",
+                "-aq",
+                "--no-trunc",
+                "--filter",
+                &self.container_filter(),
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .map(String::from)
+            .collect()
+    }
+
     /// The `docker ps` filter that finds this sandbox's containers.
     pub fn container_filter(&self) -> String {
         format!("label=io.redock.home={}", self.redock_home().display())
@@ -148,21 +184,12 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        let filter = self.container_filter();
-        if let Ok(out) = Command::new("docker")
-            .args(["ps", "-aq", "--no-trunc", "--filter", &filter])
-            .output()
-        {
-            let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
-                .split_whitespace()
-                .map(String::from)
-                .collect();
-            if !ids.is_empty() {
-                let _ = Command::new("docker")
-                    .args(["rm", "-f", "-v"])
-                    .args(&ids)
-                    .output();
-            }
+        let ids = self.container_ids();
+        if !ids.is_empty() {
+            let _ = Command::new("docker")
+                .args(["rm", "-f", "-v"])
+                .args(&ids)
+                .output();
         }
         for image in self.images.borrow().iter() {
             let _ = Command::new("docker").args(["rmi", "-f", image]).output();

@@ -171,14 +171,10 @@ fn an_interrupted_upload_leaves_no_partial_target() {
         .collect();
     std::fs::write(&local, &bytes).unwrap();
     for delay_ms in [100, 300] {
-        let mut child = sandbox
-            .command(["upload", &name, local.to_str().unwrap(), "/srv/big.bin"])
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
-        let _ = child.kill();
-        let _ = child.wait();
+        sandbox.kill_after(
+            ["upload", &name, local.to_str().unwrap(), "/srv/big.bin"],
+            std::time::Duration::from_millis(delay_ms),
+        );
         // Either no target at all, or the whole file: never a part of it.
         let out = sandbox
             .redock([
