@@ -617,3 +617,75 @@ fn several_names_and_status_in_two_docker_calls() {
     let rows = sandbox.redock(["status", "--json"]).success().stdout;
     assert_eq!(rows.trim(), "[]");
 }
+
+/// The local engine as a remote one: `tcp://127.0.0.1:PORT`, piped to the
+/// engine's unix socket for as long as the test process runs.
+fn engine_over_tcp() -> String {
+    use std::io::{copy, Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    use std::os::unix::net::UnixStream;
+
+    fn pipe(mut from: impl Read, mut to: impl Write, close: impl FnOnce()) {
+        let _ = copy(&mut from, &mut to);
+        close();
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for tcp in listener.incoming().flatten() {
+            let Ok(unix) = UnixStream::connect("/var/run/docker.sock") else {
+                continue;
+            };
+            let (tcp2, unix2): (TcpStream, UnixStream) =
+                (tcp.try_clone().unwrap(), unix.try_clone().unwrap());
+            let unix_w = unix.try_clone().unwrap();
+            let tcp_w = tcp.try_clone().unwrap();
+            std::thread::spawn(move || {
+                pipe(tcp2, unix_w, move || drop(unix.shutdown(Shutdown::Write)))
+            });
+            std::thread::spawn(move || {
+                pipe(unix2, tcp_w, move || drop(tcp.shutdown(Shutdown::Write)))
+            });
+        }
+    });
+    format!("tcp://127.0.0.1:{port}")
+}
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn a_remote_engine_means_the_exec_transport() {
+    base_image();
+    let engine = engine_over_tcp();
+    let sandbox = Sandbox::new();
+    let (name, hostname) = sandbox.unique("remote");
+    let alias = format!("{hostname}-container");
+    sandbox
+        .redock(["start", "--no-ssh", &name])
+        .env("DOCKER_HOST", &engine)
+        .success();
+    // No port to publish on a remote host: ssh goes through docker exec,
+    // told where the engine is whatever environment ssh runs in.
+    let config = std::fs::read_to_string(sandbox.redock_home().join("ssh_config")).unwrap();
+    assert!(
+        config.contains("ProxyCommand ") && config.contains(&format!("--host {engine} exec -i")),
+        "{config}"
+    );
+    let ssh = sandbox.ssh(&alias, &["hostname"]);
+    assert!(
+        ssh.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ssh.stderr)
+    );
+    assert_eq!(stdout(&ssh), hostname);
+    let rows = sandbox
+        .redock(["status", "--json"])
+        .env("DOCKER_HOST", &engine)
+        .success()
+        .stdout;
+    assert!(rows.contains("\"transport\": \"exec\""), "{rows}");
+    sandbox
+        .redock(["kill", &name])
+        .env("DOCKER_HOST", &engine)
+        .success();
+    assert!(sandbox.container_ids().is_empty());
+}
