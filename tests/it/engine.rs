@@ -689,3 +689,22 @@ fn a_remote_engine_means_the_exec_transport() {
         .success();
     assert!(sandbox.container_ids().is_empty());
 }
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn delete_refuses_a_running_image_unless_forced() {
+    let (sandbox, name, _) = started("delete");
+    sandbox.owns_image(&name);
+    sandbox.redock(["commit", &name]).success();
+    let out = sandbox.redock(["delete", &name]).fails(1);
+    out.assert_one_line_error("still running");
+    assert!(out.stderr.contains("--force"), "{out}");
+    assert!(image_exists(&name));
+    sandbox.redock(["delete", "--force", &name]).success();
+    assert!(!image_exists(&name));
+    assert!(sandbox.container_ids().is_empty());
+    sandbox
+        .redock(["delete", &name])
+        .fails(1)
+        .assert_one_line_error("no image");
+}
