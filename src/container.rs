@@ -539,6 +539,11 @@ impl<'a> Container<'a> {
                 "{} is not writable; add this line before its first Host or Match line:\n  {line}",
                 ctx.user_config.path.display()
             )),
+            IncludeOutcome::InBlock(line) => ctx.ui.warn(format!(
+                "line {line} of {} includes redock's ssh_config inside a Host or Match block, \
+                 where ssh reads it only when that block applies; move it before the first Host or Match line",
+                ctx.user_config.path.display()
+            )),
             IncludeOutcome::Present | IncludeOutcome::Disabled => {}
         }
         Ok(())

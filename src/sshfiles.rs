@@ -175,6 +175,9 @@ pub struct UserConfig {
 pub enum IncludeOutcome {
     /// The Include line was already there.
     Present,
+    /// It is there, but inside a Host or Match block (1-based line), where
+    /// ssh reads it only when that block applies.
+    InBlock(usize),
     /// It was added.
     Added,
     /// `--dry-run`: this diff would be applied.
@@ -237,10 +240,20 @@ impl UserConfig {
             .with_source(e)
             .with_hint("nothing was changed; --no-ssh-config skips this file")
         };
+        // Where an existing Include is: None, or whether it is in a block.
+        let existing = |config: &Config| {
+            config
+                .find_include(&target)
+                .map(|i| (i + 1, config.is_in_block(i)))
+        };
+        let present = |(line, in_block): (usize, bool)| match in_block {
+            true => IncludeOutcome::InBlock(line),
+            false => IncludeOutcome::Present,
+        };
         if dry_run {
             let mut file = sshconfig::ConfigFile::read(&self.path).map_err(failed)?;
-            if file.config.find_include(&target).is_some() {
-                return Ok(IncludeOutcome::Present);
+            if let Some(found) = existing(&file.config) {
+                return Ok(present(found));
             }
             file.config.insert_before_first_host_or_match(&line);
             let new = file.config.to_bytes();
@@ -251,8 +264,10 @@ impl UserConfig {
             )));
         }
         let backup = backup_path(&self.path);
+        let mut found = None;
         let result = sshconfig::update_file(&self.path, Some(&backup), |config: &mut Config| {
-            if config.find_include(&target).is_some() {
+            found = existing(config);
+            if found.is_some() {
                 return false;
             }
             config.insert_before_first_host_or_match(&line);
@@ -260,7 +275,7 @@ impl UserConfig {
         });
         match result {
             Ok(update) if update.written => Ok(IncludeOutcome::Added),
-            Ok(_) => Ok(IncludeOutcome::Present),
+            Ok(_) => Ok(found.map_or(IncludeOutcome::Present, present)),
             Err(e)
                 if matches!(
                     e.kind(),
@@ -379,6 +394,61 @@ mod tests {
                 "StrictHostKeyChecking yes",
             ]
         );
+    }
+
+    fn outcome(before: &str, dry_run: bool) -> (IncludeOutcome, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path().join(".redock"));
+        let path = dir.path().join("config");
+        let before = before.replace("HOME", &home.dir().display().to_string());
+        std::fs::write(&path, &before).unwrap();
+        let user = UserConfig {
+            path: path.clone(),
+            disabled: false,
+        };
+        let outcome = user.ensure_include(&home, dry_run).unwrap();
+        let after = std::fs::read_to_string(&path).unwrap();
+        let after = after.replace(&home.dir().display().to_string(), "HOME");
+        let outcome = match outcome {
+            IncludeOutcome::DryRun(diff) => {
+                IncludeOutcome::DryRun(diff.replace(&home.dir().display().to_string(), "HOME"))
+            }
+            other => other,
+        };
+        (outcome, after)
+    }
+
+    #[test]
+    fn include_outcomes() {
+        let (o, after) = outcome("# mine\nHost *\n  User me\n", false);
+        assert_eq!(o, IncludeOutcome::Added);
+        // A comment right above the first block labels it: the line goes
+        // above both.
+        assert_eq!(
+            after,
+            "Include HOME/ssh_config\n# mine\nHost *\n  User me\n"
+        );
+
+        let (o, after) = outcome("Include HOME/ssh_config\nHost *\n", false);
+        assert_eq!(o, IncludeOutcome::Present);
+        assert_eq!(after, "Include HOME/ssh_config\nHost *\n");
+
+        let (o, after) = outcome(
+            "Host *\n  User me\nMatch host x\n  Include HOME/ssh_config\n",
+            false,
+        );
+        assert_eq!(o, IncludeOutcome::InBlock(4));
+        assert_eq!(
+            after,
+            "Host *\n  User me\nMatch host x\n  Include HOME/ssh_config\n"
+        );
+
+        let (o, after) = outcome("Host *\n", true);
+        assert!(
+            matches!(&o, IncludeOutcome::DryRun(d) if d.contains("+Include HOME/ssh_config")),
+            "{o:?}"
+        );
+        assert_eq!(after, "Host *\n");
     }
 
     #[test]
