@@ -708,3 +708,41 @@ fn delete_refuses_a_running_image_unless_forced() {
         .fails(1)
         .assert_one_line_error("no image");
 }
+
+/// The original's name coercion, against the engine: a bare tag is
+/// `$USER:tag`, and a registry with a port is part of the repository.
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn names_are_coerced_as_the_original_did() {
+    base_image();
+    let sandbox = Sandbox::new();
+    let (_, tag) = sandbox.unique("bare");
+    // The sandbox runs redock with USER=redocktest.
+    let bare = format!("redocktest:{tag}");
+    let (_, app_tag) = sandbox.unique("reg");
+    let registry = format!("localhost:5000/redock-test/app:{app_tag}");
+    sandbox.owns_image(&bare);
+    sandbox.owns_image(&registry);
+
+    sandbox.redock(["start", "--no-ssh", &tag]).success();
+    sandbox.redock(["start", "--no-ssh", &registry]).success();
+    let rows: serde_json::Value =
+        serde_json::from_str(&sandbox.redock(["status", "--json"]).success().stdout).unwrap();
+    let mut names: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    let mut expected = [bare.as_str(), registry.as_str()];
+    expected.sort();
+    assert_eq!(names, expected);
+
+    sandbox.redock(["commit", &tag, &registry]).success();
+    assert!(image_exists(&bare) && image_exists(&registry));
+    sandbox
+        .redock(["delete", "--force", &tag, &registry])
+        .success();
+    assert!(!image_exists(&bare) && !image_exists(&registry));
+}
