@@ -745,4 +745,28 @@ fn names_are_coerced_as_the_original_did() {
         .redock(["delete", "--force", &tag, &registry])
         .success();
     assert!(!image_exists(&bare) && !image_exists(&registry));
+
+    // Without $USER (cron, CI) the passwd entry names the repository.
+    let login = login_name();
+    let (_, tag) = sandbox.unique("nouser");
+    let out = sandbox
+        .redock(["start", "--no-ssh", &tag])
+        .env_remove("USER")
+        .success();
+    let rows = sandbox
+        .redock(["status", "--json"])
+        .env_remove("USER")
+        .success()
+        .stdout;
+    assert!(
+        rows.contains(&format!("\"{login}:{tag}\"")),
+        "{out}\n{rows}"
+    );
+    sandbox.redock(["kill", &tag]).env_remove("USER").success();
+}
+
+/// The login name of the current uid, as `id -un` prints it.
+fn login_name() -> String {
+    let out = Command::new("id").arg("-un").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_lowercase()
 }
