@@ -250,7 +250,10 @@ pub fn package_check(args: &[String]) -> Result<(), DynError> {
         .arg("test")
         .arg("--manifest-path")
         .arg(unpacked.join("Cargo.toml"))
-        .env("CARGO_TARGET_DIR", target_dir().join("package-check"))
+        // A target directory of its own each time: the unpacked files carry
+        // the package's old mtimes, so a reused one would pass on stale
+        // test binaries built from an earlier package.
+        .env("CARGO_TARGET_DIR", tmp.path().join("target"))
         .run()?;
     println!("==> {CRATE} {version} builds and passes its tests from its package alone");
     Ok(())
