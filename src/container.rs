@@ -210,13 +210,16 @@ impl<'a> Container<'a> {
 
     /// The ssh command line that reaches the running container.
     pub fn get_ssh_client_command(&self) -> Result<Vec<String>> {
-        let info = self.check_active()?;
-        let alias = info
-            .labels
+        Ok(self.ctx.ssh_command(&self.running_alias()?))
+    }
+
+    /// The alias a container carries in its label; this NAME's own when
+    /// the label is missing.
+    fn alias_of(&self, info: &ContainerInfo) -> String {
+        info.labels
             .get(labels::ALIAS)
             .cloned()
-            .unwrap_or_else(|| self.ssh_alias());
-        Ok(self.ctx.ssh_command(&alias))
+            .unwrap_or_else(|| self.ssh_alias())
     }
 
     /// Starts the container, or reuses the one already running, and makes it
@@ -312,11 +315,7 @@ impl<'a> Container<'a> {
     /// Reuses a running container, repairing its SSH access: an interrupted
     /// run may have left it without a Host block or pinned key.
     fn reuse(&self, info: ContainerInfo) -> Result<Running> {
-        let alias = info
-            .labels
-            .get(labels::ALIAS)
-            .cloned()
-            .unwrap_or_else(|| self.ssh_alias());
+        let alias = self.alias_of(&info);
         let transport = info
             .labels
             .get(labels::TRANSPORT)
@@ -390,13 +389,8 @@ impl<'a> Container<'a> {
                 if !info.running {
                     return Err(self.timeout_error(id));
                 }
+                let addr = loopback_ssh_port(&info)?;
                 let endpoint = self.endpoint_of(&info, transport)?;
-                let Endpoint::Tcp { host, port } = &endpoint else {
-                    unreachable!()
-                };
-                let addr: SocketAddr = format!("{host}:{port}")
-                    .parse()
-                    .map_err(|_| Error::other(format!("unexpected port binding {host}:{port}")))?;
                 let mut next_check = Instant::now() + Duration::from_secs(1);
                 loop {
                     if ssh_banner(addr) {
@@ -427,13 +421,7 @@ impl<'a> Container<'a> {
                 // init script has got as far as sshd.
                 let out = self.ctx.docker.exec(id, &["test", "-s", HOST_KEY], None)?;
                 if out.status == 0 {
-                    return self.endpoint_of(
-                        &ContainerInfo {
-                            id: id.to_string(),
-                            ..Default::default()
-                        },
-                        transport,
-                    );
+                    return Ok(self.exec_endpoint(id));
                 }
                 if Instant::now() >= deadline {
                     return Err(self.timeout_error(id));
@@ -446,24 +434,19 @@ impl<'a> Container<'a> {
     fn endpoint_of(&self, info: &ContainerInfo, transport: Transport) -> Result<Endpoint> {
         match transport {
             Transport::Tcp => {
-                let addr = info
-                    .ssh_ports
-                    .iter()
-                    .find(|a| a.ip().is_loopback())
-                    .ok_or_else(|| {
-                        Error::other(format!(
-                            "the container {} has no SSH port on 127.0.0.1",
-                            name::summarize_id(&info.id)
-                        ))
-                    })?;
+                let addr = loopback_ssh_port(info)?;
                 Ok(Endpoint::Tcp {
                     host: addr.ip().to_string(),
                     port: addr.port(),
                 })
             }
-            Transport::Exec => Ok(Endpoint::Exec {
-                proxy_command: self.ctx.docker.exec_proxy_command(&info.id),
-            }),
+            Transport::Exec => Ok(self.exec_endpoint(&info.id)),
+        }
+    }
+
+    fn exec_endpoint(&self, id: &str) -> Endpoint {
+        Endpoint::Exec {
+            proxy_command: self.ctx.docker.exec_proxy_command(id),
         }
     }
 
@@ -724,12 +707,7 @@ impl<'a> Container<'a> {
 
     /// The alias of the running container, for provisioning over SSH.
     pub fn running_alias(&self) -> Result<String> {
-        let info = self.check_active()?;
-        Ok(info
-            .labels
-            .get(labels::ALIAS)
-            .cloned()
-            .unwrap_or_else(|| self.ssh_alias()))
+        Ok(self.alias_of(&self.check_active()?))
     }
 }
 
@@ -745,6 +723,20 @@ fn check_alias_free(alias: &str, others: &[PsEntry]) -> Result<()> {
         )),
         None => Ok(()),
     }
+}
+
+/// Where the container's sshd is published on the loopback interface.
+pub(crate) fn loopback_ssh_port(info: &ContainerInfo) -> Result<SocketAddr> {
+    info.ssh_ports
+        .iter()
+        .copied()
+        .find(|a| a.ip().is_loopback())
+        .ok_or_else(|| {
+            Error::other(format!(
+                "the container {} has no SSH port on 127.0.0.1",
+                name::summarize_id(&info.id)
+            ))
+        })
 }
 
 fn alias_collision(alias: &str, other: &str) -> Error {

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::container::{labels, parse_rfc3339, Context};
+use crate::container::{labels, loopback_ssh_port, parse_rfc3339, Context};
 use crate::error::Result;
 use crate::name::Image;
 
@@ -45,10 +45,7 @@ pub fn rows(ctx: &Context, names: &[Image]) -> Result<Vec<Row>> {
             } else if transport == "exec" {
                 Some("docker exec".to_string())
             } else {
-                info.ssh_ports
-                    .iter()
-                    .find(|a| a.ip().is_loopback())
-                    .map(|a| a.to_string())
+                loopback_ssh_port(info).ok().map(|a| a.to_string())
             };
             let uptime_seconds = if info.running {
                 parse_rfc3339(&info.started_at).map(|t| (now - t).max(0) as u64)
