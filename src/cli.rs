@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::container::{Container, Context};
+use crate::container::Container;
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::home::Home;
 use crate::name::Image;

@@ -2,19 +2,19 @@
 //! and the SSH access to it (the original's `Container`).
 
 use std::collections::BTreeMap;
-use std::io::Read;
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use docker_exec::{ContainerInfo, CreateSpec, Docker, ImageInfo, PsEntry};
-use state::{ContainerRecord, StateFile};
+use state::ContainerRecord;
 
+use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
-use crate::home::Home;
 use crate::name::{self, Image};
+use crate::readiness::{self, HOST_KEY};
 use crate::sshfiles::{self, Endpoint, IncludeOutcome, Transport, UserConfig};
-use crate::ui::Ui;
+use crate::time::now_rfc3339;
 
 /// The labels redock puts on its containers: `status` and recovery find
 /// containers by them even when the state file is lost.
@@ -28,71 +28,6 @@ pub mod labels {
 
 /// The base image containers start from when their NAME has no image yet.
 pub const BASE_IMAGE: &str = base_image::DEFAULT_TARGET;
-
-/// Where the container's host key is read from, through docker.
-const HOST_KEY: &str = "/etc/ssh/ssh_host_ed25519_key.pub";
-
-/// What every operation needs: the engine, redock's files, the user's
-/// ssh config and the terminal.
-pub struct Context {
-    pub docker: Docker,
-    pub home: Home,
-    pub state: StateFile,
-    pub user_config: UserConfig,
-    pub dry_run: bool,
-    pub ui: Ui,
-}
-
-impl Context {
-    pub fn new(
-        docker: Docker,
-        home: Home,
-        user_config: UserConfig,
-        dry_run: bool,
-        ui: Ui,
-    ) -> Context {
-        let state = StateFile::new(home.state_file());
-        Context {
-            docker,
-            home,
-            state,
-            user_config,
-            dry_run,
-            ui,
-        }
-    }
-
-    /// All of this home's redock containers, in any state (one docker call).
-    pub fn containers(&self) -> Result<Vec<PsEntry>> {
-        Ok(self.docker.ps(&[self.home_filter()])?)
-    }
-
-    fn home_filter(&self) -> String {
-        format!("{}={}", labels::HOME, self.home.dir().display())
-    }
-
-    /// The file to give ssh with `-F`, when ssh would not find redock's
-    /// Host blocks by itself: the user's config when it includes redock's
-    /// but is not where ssh looks, redock's own file when nothing includes it.
-    pub fn ssh_config_arg(&self) -> Option<PathBuf> {
-        if !self.user_config.disabled && self.user_config.has_include(&self.home) {
-            (!self.user_config.is_ssh_default()).then(|| self.user_config.path.clone())
-        } else {
-            Some(self.home.ssh_config())
-        }
-    }
-
-    /// The ssh command line that reaches `alias`.
-    pub fn ssh_command(&self, alias: &str) -> Vec<String> {
-        let mut argv = vec!["ssh".to_string()];
-        if let Some(config) = self.ssh_config_arg() {
-            argv.push("-F".into());
-            argv.push(config.display().to_string());
-        }
-        argv.push(alias.to_string());
-        argv
-    }
-}
 
 /// One NAME and what redock knows of it.
 pub struct Container<'a> {
@@ -378,11 +313,10 @@ impl<'a> Container<'a> {
     /// listens (the original's `ssh_endpoint`).
     pub fn ssh_endpoint(&self, id: &str, transport: Transport) -> Result<Endpoint> {
         let deadline = Instant::now() + self.timeout;
+        let docker = &self.ctx.docker;
         match transport {
             Transport::Tcp => {
-                let info = self
-                    .ctx
-                    .docker
+                let info = docker
                     .inspect_container(id)?
                     .ok_or_else(|| self.timeout_error(id))?;
                 // A container that died at once has no port binding left.
@@ -391,42 +325,14 @@ impl<'a> Container<'a> {
                 }
                 let addr = loopback_ssh_port(&info)?;
                 let endpoint = self.endpoint_of(&info, transport)?;
-                let mut next_check = Instant::now() + Duration::from_secs(1);
-                loop {
-                    if ssh_banner(addr) {
-                        return Ok(endpoint);
-                    }
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return Err(self.timeout_error(id));
-                    }
-                    // Fail fast when the container died rather than wait out
-                    // the timeout.
-                    if now >= next_check {
-                        next_check = now + Duration::from_secs(1);
-                        if !self
-                            .ctx
-                            .docker
-                            .inspect_container(id)?
-                            .is_some_and(|c| c.running)
-                        {
-                            return Err(self.timeout_error(id));
-                        }
-                    }
-                    std::thread::sleep(Duration::from_millis(20));
+                match readiness::wait_for_banner(docker, id, addr, deadline)? {
+                    true => Ok(endpoint),
+                    false => Err(self.timeout_error(id)),
                 }
             }
-            Transport::Exec => loop {
-                // With no port to probe, the host key's existence says the
-                // init script has got as far as sshd.
-                let out = self.ctx.docker.exec(id, &["test", "-s", HOST_KEY], None)?;
-                if out.status == 0 {
-                    return Ok(self.exec_endpoint(id));
-                }
-                if Instant::now() >= deadline {
-                    return Err(self.timeout_error(id));
-                }
-                std::thread::sleep(Duration::from_millis(50));
+            Transport::Exec => match readiness::wait_for_host_key(docker, id, deadline)? {
+                true => Ok(self.exec_endpoint(id)),
+                false => Err(self.timeout_error(id)),
             },
         }
     }
@@ -782,113 +688,4 @@ fn copy_public_key(docker: &Docker, id: &str, public_key: &str) -> Result<()> {
         .map_err(|e| io(&ssh_dir, e))?;
     docker.cp_into(&ssh_dir, id, "/root/")?;
     Ok(())
-}
-
-/// Whether an SSH server answers at `addr`: docker's port proxy accepts
-/// connections before sshd listens, so only the banner counts.
-fn ssh_banner(addr: SocketAddr) -> bool {
-    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-    let mut buf = [0u8; 4];
-    let mut got = 0;
-    while got < buf.len() {
-        match stream.read(&mut buf[got..]) {
-            Ok(0) | Err(_) => return false,
-            Ok(n) => got += n,
-        }
-    }
-    &buf == b"SSH-"
-}
-
-/// The current time as RFC 3339 (UTC, seconds).
-pub(crate) fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// Seconds since the epoch of an RFC 3339 time such as docker prints
-/// (`2026-11-28T19:00:00.123456789Z`); `None` for the zero time.
-pub(crate) fn parse_rfc3339(text: &str) -> Option<i64> {
-    let num = |s: &str| s.parse::<i64>().ok();
-    let (date, time) = text.split_once('T')?;
-    let mut date = date.splitn(3, '-');
-    let (y, m, d) = (num(date.next()?)?, num(date.next()?)?, num(date.next()?)?);
-    if y < 1971 {
-        return None;
-    }
-    let (h, mi, s) = (
-        num(time.get(0..2)?)?,
-        num(time.get(3..5)?)?,
-        num(time.get(6..8)?)?,
-    );
-    let rest = &time[8..];
-    let rest = rest.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
-    let offset = match rest {
-        "" | "Z" => 0,
-        tz => {
-            let sign = if tz.starts_with('-') { -1 } else { 1 };
-            sign * (num(tz.get(1..3)?)? * 3600 + num(tz.get(4..6)?)? * 60)
-        }
-    };
-    Some(days_from_civil(y, m, d) * 86400 + h * 3600 + mi * 60 + s - offset)
-}
-
-// Howard Hinnant's civil date algorithms.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719468;
-    let era = z.div_euclid(146097);
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc3339_round_trip() {
-        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), None);
-        assert_eq!(
-            parse_rfc3339("2026-11-28T19:00:00.123456789Z"),
-            Some(1795892400)
-        );
-        assert_eq!(parse_rfc3339("2026-11-28T20:00:00+01:00"), Some(1795892400));
-        assert_eq!(parse_rfc3339("0001-01-01T00:00:00Z"), None);
-        let now = now_rfc3339();
-        let secs = parse_rfc3339(&now).unwrap();
-        assert!(
-            (secs
-                - std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_secs() as i64)
-                .abs()
-                < 5
-        );
-    }
 }

@@ -33,15 +33,19 @@
 
 pub mod cli;
 pub mod container;
+pub mod context;
 pub mod error;
 pub mod home;
 pub mod name;
 pub mod provision;
+mod readiness;
 pub mod sshfiles;
 pub mod status;
+mod time;
 pub mod ui;
 
-pub use container::{Container, Context, Running};
+pub use container::{Container, Running};
+pub use context::Context;
 pub use error::{Error, ErrorKind, Result};
 pub use home::Home;
 pub use name::{slug, ssh_alias, summarize_id, Image};

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use bootstrap::Bootstrap;
 
-use crate::container::{Container, Context};
+use crate::container::Container;
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::name::Image;
 

@@ -5,9 +5,11 @@
 
 use serde::Serialize;
 
-use crate::container::{labels, loopback_ssh_port, parse_rfc3339, Context};
+use crate::container::{labels, loopback_ssh_port};
+use crate::context::Context;
 use crate::error::Result;
 use crate::name::Image;
+use crate::time::parse_rfc3339;
 
 /// One row of `redock status`; also the `--json` object.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]

@@ -1,0 +1,77 @@
+//! The `Context` every operation is given, and what follows from it alone:
+//! which containers are this home's, and the ssh command line that reaches
+//! an alias.
+
+use std::path::PathBuf;
+
+use docker_exec::{Docker, PsEntry};
+use state::StateFile;
+
+use crate::container::labels;
+use crate::error::Result;
+use crate::home::Home;
+use crate::sshfiles::UserConfig;
+use crate::ui::Ui;
+
+/// What every operation needs: the engine, redock's files, the user's
+/// ssh config and the terminal.
+pub struct Context {
+    pub docker: Docker,
+    pub home: Home,
+    pub state: StateFile,
+    pub user_config: UserConfig,
+    pub dry_run: bool,
+    pub ui: Ui,
+}
+
+impl Context {
+    pub fn new(
+        docker: Docker,
+        home: Home,
+        user_config: UserConfig,
+        dry_run: bool,
+        ui: Ui,
+    ) -> Context {
+        let state = StateFile::new(home.state_file());
+        Context {
+            docker,
+            home,
+            state,
+            user_config,
+            dry_run,
+            ui,
+        }
+    }
+
+    /// All of this home's redock containers, in any state (one docker call).
+    pub fn containers(&self) -> Result<Vec<PsEntry>> {
+        Ok(self.docker.ps(&[self.home_filter()])?)
+    }
+
+    /// The `docker ps` filter that finds this home's containers.
+    pub(crate) fn home_filter(&self) -> String {
+        format!("{}={}", labels::HOME, self.home.dir().display())
+    }
+
+    /// The file to give ssh with `-F`, when ssh would not find redock's
+    /// Host blocks by itself: the user's config when it includes redock's
+    /// but is not where ssh looks, redock's own file when nothing includes it.
+    pub fn ssh_config_arg(&self) -> Option<PathBuf> {
+        if !self.user_config.disabled && self.user_config.has_include(&self.home) {
+            (!self.user_config.is_ssh_default()).then(|| self.user_config.path.clone())
+        } else {
+            Some(self.home.ssh_config())
+        }
+    }
+
+    /// The ssh command line that reaches `alias`.
+    pub fn ssh_command(&self, alias: &str) -> Vec<String> {
+        let mut argv = vec!["ssh".to_string()];
+        if let Some(config) = self.ssh_config_arg() {
+            argv.push("-F".into());
+            argv.push(config.display().to_string());
+        }
+        argv.push(alias.to_string());
+        argv
+    }
+}
