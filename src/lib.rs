@@ -32,6 +32,7 @@
 //! Python API onto these.
 
 pub mod cli;
+pub mod commands;
 pub mod container;
 pub mod context;
 pub mod error;

@@ -1,3 +1,3 @@
 fn main() {
-    std::process::exit(redock::cli::main(std::env::args_os()));
+    std::process::exit(redock::commands::main(std::env::args_os()));
 }

@@ -1,0 +1,111 @@
+//! The commands that start, save and remove containers and images: start,
+//! commit, kill, delete and logs.
+
+use std::time::Duration;
+
+use crate::cli::{CommitArgs, DeleteArgs, GlobalArgs, KillArgs, LogsArgs, StartArgs};
+use crate::container::Container;
+use crate::error::{Error, Result};
+use crate::name::{self, Image};
+use crate::sshfiles::Transport;
+use crate::ui::Ui;
+
+use super::ssh::exec;
+use super::{context, images};
+
+/// `redock start NAME…`.
+pub(super) fn start(args: StartArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32> {
+    let StartArgs {
+        hostname,
+        timeout,
+        transport,
+        no_ssh,
+        names,
+    } = args;
+    let images = images(&names)?;
+    if let Some(hostname) = &hostname {
+        name::validate_hostname(hostname)?;
+        if images.len() > 1 {
+            return Err(Error::other(
+                "-n/--hostname gives one host name; start one NAME at a time with it",
+            ));
+        }
+    }
+    if !(timeout.is_finite() && timeout > 0.0) {
+        return Err(Error::other(format!(
+            "--timeout {timeout} is not a positive number of seconds"
+        )));
+    }
+    let transport = transport.as_deref().and_then(Transport::parse);
+    let ctx = context(global, ui)?;
+    let timeout = Duration::from_secs_f64(timeout);
+    // One NAME on a terminal: a shell in it, as the original did.
+    // Otherwise the command that gets there, one line per NAME.
+    let interactive = images.len() == 1 && !no_ssh && Ui::interactive();
+    let mut last = None;
+    for image in &images {
+        let container = Container::new(&ctx, image.clone(), hostname.as_deref(), timeout)?;
+        let running = container.start(transport)?;
+        if running.reused {
+            ui.info(format!("{image} is already running; reusing it"));
+        } else {
+            ui.info(format!("started {image} ({})", running.endpoint.display()));
+        }
+        if !interactive {
+            let command = bootstrap::join(&ctx.ssh_command(&running.alias));
+            println!("{}", command.to_string_lossy());
+        }
+        last = Some(running);
+    }
+    match last {
+        Some(running) if interactive => exec(ctx.ssh_command(&running.alias), &[]),
+        _ => Ok(0),
+    }
+}
+
+/// `redock commit NAME…`.
+pub(super) fn commit(args: CommitArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32> {
+    let images = images(&args.names)?;
+    let ctx = context(global, ui)?;
+    for image in images {
+        let container = Container::new(&ctx, image.clone(), None, Duration::ZERO)?;
+        let id = container.commit(args.message.as_deref(), args.author.as_deref(), args.squash)?;
+        ui.info(format!("committed {image} ({})", name::summarize_id(&id)));
+    }
+    Ok(0)
+}
+
+/// `redock kill NAME…`.
+pub(super) fn kill(args: KillArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32> {
+    let images = images(&args.names)?;
+    let ctx = context(global, ui)?;
+    for image in images {
+        let container = Container::new(&ctx, image.clone(), None, Duration::ZERO)?;
+        if container.kill()? {
+            ui.info(format!("killed {image}"));
+        } else {
+            ui.info(format!("no container of {image} was running"));
+        }
+    }
+    Ok(0)
+}
+
+/// `redock delete NAME…`.
+pub(super) fn delete(args: DeleteArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32> {
+    let images = images(&args.names)?;
+    let ctx = context(global, ui)?;
+    for image in images {
+        let container = Container::new(&ctx, image.clone(), None, Duration::ZERO)?;
+        container.delete(args.force)?;
+        ui.info(format!("deleted the image {image}"));
+    }
+    Ok(0)
+}
+
+/// `redock logs NAME`.
+pub(super) fn logs(args: LogsArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32> {
+    let image = Image::coerce(&args.name)?;
+    let ctx = context(global, ui)?;
+    Container::new(&ctx, image, None, Duration::ZERO)?.logs(args.follow)?;
+    Ok(0)
+}

@@ -1,0 +1,142 @@
+//! What each command does: one function per command, given its parsed
+//! arguments (the types in `cli`), returning redock's exit code. Here errors
+//! become one `redock: error:` line, a hint and an exit code, and results
+//! reach stdout.
+//!
+//! - `lifecycle`: start, commit, kill, delete, logs
+//! - `ssh`: ssh, and replacing redock with ssh
+//! - `provision`: run, install, upgrade, upload, sync
+//! - `status`, `base`, and `completions` below
+
+mod base;
+mod lifecycle;
+mod provision;
+mod ssh;
+mod status;
+
+use std::ffi::OsString;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, CompletionsArgs, GlobalArgs};
+use crate::context::Context;
+use crate::error::Result;
+use crate::home::Home;
+use crate::name::Image;
+use crate::sshfiles::UserConfig;
+use crate::ui::Ui;
+
+/// Runs redock on `args`; returns the process exit code.
+pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(err),
+    };
+    let ui = Ui::new(cli.global.verbose, cli.global.quiet);
+    match run(cli, &ui) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("redock: error: {err}");
+            if let Some(hint) = err.hint() {
+                eprintln!("hint: {hint}");
+            }
+            1
+        }
+    }
+}
+
+/// clap's own errors shortened to one line and a hint; help and version as
+/// clap prints them.
+fn usage_error(err: clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    match err.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = err.print();
+            if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                2
+            } else {
+                0
+            }
+        }
+        _ => {
+            // clap spreads one message over several lines ("…not provided:"
+            // then the arguments); its first paragraph joined is the line.
+            let text = err.render().to_string();
+            let first: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let first = first.join(" ");
+            let first = first.strip_prefix("error: ").unwrap_or(&first);
+            eprintln!("redock: error: {first}");
+            eprintln!("hint: see `redock --help`");
+            2
+        }
+    }
+}
+
+fn run(cli: Cli, ui: &Ui) -> Result<i32> {
+    let global = &cli.global;
+    match cli.command {
+        Command::Start(args) => lifecycle::start(args, global, ui),
+        Command::Ssh(args) => ssh::ssh(args, global, ui),
+        Command::Commit(args) => lifecycle::commit(args, global, ui),
+        Command::Kill(args) => lifecycle::kill(args, global, ui),
+        Command::Delete(args) => lifecycle::delete(args, global, ui),
+        Command::Status(args) => status::status(args, global, ui),
+        Command::Base(args) => base::base(args, global, ui),
+        Command::Run(args) => provision::run(args, global, ui),
+        Command::Install(args) => provision::install(args, global, ui),
+        Command::Upgrade(args) => provision::upgrade(args, global, ui),
+        Command::Upload(args) => provision::upload(args, global, ui),
+        Command::Sync(args) => provision::sync(args, global, ui),
+        Command::Completions(args) => completions(args),
+        Command::Logs(args) => lifecycle::logs(args, global, ui),
+    }
+}
+
+/// The engine, REDOCK_HOME and the user's ssh config, as the global
+/// options say. Each command asks for it only after its own arguments
+/// passed, so that a bad one changes nothing.
+fn context(global: &GlobalArgs, ui: &Ui) -> Result<Context> {
+    let docker = docker_exec::Docker::from_env()?;
+    let home = Home::from_env()?;
+    let user_config = UserConfig::new(global.ssh_config.clone(), global.no_ssh_config)?;
+    Ok(Context::new(
+        docker,
+        home,
+        user_config,
+        global.dry_run,
+        ui.clone(),
+    ))
+}
+
+/// Parses every NAME before anything runs, so a bad one changes nothing.
+fn images(names: &[String]) -> Result<Vec<Image>> {
+    names.iter().map(|n| Image::coerce(n)).collect()
+}
+
+/// `redock completions SHELL`.
+fn completions(args: CompletionsArgs) -> Result<i32> {
+    clap_complete::generate(
+        args.shell,
+        &mut crate::cli::command(),
+        "redock",
+        &mut std::io::stdout(),
+    );
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base_builds_the_default_base_image() {
+        let command = crate::cli::command();
+        let base = command.find_subcommand("base").unwrap();
+        let tag = base.get_arguments().find(|a| a.get_id() == "tag").unwrap();
+        assert_eq!(tag.get_default_values(), [base_image::DEFAULT_TARGET]);
+    }
+}

@@ -1,0 +1,41 @@
+//! `redock ssh`, and the step `start` shares with it: replacing redock with
+//! the ssh client.
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+use crate::cli::{GlobalArgs, SshArgs};
+use crate::container::Container;
+use crate::error::{Error, Result};
+use crate::name::Image;
+use crate::ui::Ui;
+
+use super::context;
+
+/// `redock ssh NAME [-- COMMAND…]`.
+pub(super) fn ssh(args: SshArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32> {
+    let image = Image::coerce(&args.name)?;
+    let ctx = context(global, ui)?;
+    let container = Container::new(&ctx, image, None, Duration::ZERO)?;
+    let argv = container.get_ssh_client_command()?;
+    exec(argv, &args.command)
+}
+
+/// Replaces redock with `argv` (plus `extra` after `--`); returns only on
+/// failure.
+pub(super) fn exec(argv: Vec<String>, extra: &[OsString]) -> Result<i32> {
+    use std::os::unix::process::CommandExt;
+    let program = which::which(&argv[0]).map_err(|_| {
+        Error::new(crate::error::ErrorKind::ProgramNotFound {
+            program: argv[0].clone(),
+        })
+        .with_hint("install the OpenSSH client (openssh-client)")
+    })?;
+    let mut command = std::process::Command::new(program);
+    command.args(&argv[1..]);
+    if !extra.is_empty() {
+        command.arg("--").args(extra);
+    }
+    let err = command.exec();
+    Err(Error::io(&argv[0], err))
+}
