@@ -13,7 +13,7 @@ use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{self, Image};
 use crate::readiness::{self, HOST_KEY};
-use crate::sshfiles::{self, Endpoint, IncludeOutcome, Transport, UserConfig};
+use crate::sshfiles::{self, Endpoint, IncludeOutcome, Transport};
 use crate::time::now_rfc3339;
 
 /// The labels redock puts on its containers: `status` and recovery find
@@ -45,6 +45,8 @@ pub struct Running {
     pub endpoint: Endpoint,
     /// Whether an already running container was reused.
     pub reused: bool,
+    /// What happened to the user's ssh config, for the caller to report.
+    pub include: IncludeOutcome,
 }
 
 impl<'a> Container<'a> {
@@ -237,13 +239,14 @@ impl<'a> Container<'a> {
         ctx.docker.start(&id)?;
         let endpoint = self.ssh_endpoint(&id, transport)?;
         let host_key = self.read_host_key(&id)?;
-        self.setup_ssh_access(&id, &alias, &endpoint, &host_key, transport)?;
+        let include = self.setup_ssh_access(&id, &alias, &endpoint, &host_key, transport)?;
         guard.armed = false;
         Ok(Running {
             id,
             alias,
             endpoint,
             reused: false,
+            include,
         })
     }
 
@@ -258,12 +261,13 @@ impl<'a> Container<'a> {
             .unwrap_or(Transport::Tcp);
         let endpoint = self.endpoint_of(&info, transport)?;
         let host_key = self.read_host_key(&info.id)?;
-        self.setup_ssh_access(&info.id, &alias, &endpoint, &host_key, transport)?;
+        let include = self.setup_ssh_access(&info.id, &alias, &endpoint, &host_key, transport)?;
         Ok(Running {
             id: info.id,
             alias,
             endpoint,
             reused: true,
+            include,
         })
     }
 
@@ -383,7 +387,7 @@ impl<'a> Container<'a> {
 
     /// Pins the host key, writes the Host block, records the container and
     /// makes sure the user's config includes redock's (the original's
-    /// `setup_ssh_access`).
+    /// `setup_ssh_access`); returns what happened to the user's config.
     fn setup_ssh_access(
         &self,
         id: &str,
@@ -391,7 +395,7 @@ impl<'a> Container<'a> {
         endpoint: &Endpoint,
         host_key: &str,
         transport: Transport,
-    ) -> Result<()> {
+    ) -> Result<IncludeOutcome> {
         let ctx = self.ctx;
         sshfiles::pin_host_key(&ctx.home, alias, host_key)?;
         sshfiles::write_host_block(&ctx.home, alias, endpoint)?;
@@ -411,31 +415,7 @@ impl<'a> Container<'a> {
         ctx.state.update(|state| {
             state.containers.insert(record.name.clone(), record);
         })?;
-        match ctx.user_config.ensure_include(&ctx.home, ctx.dry_run)? {
-            IncludeOutcome::Added => ctx.ui.info(format!(
-                "added `{}` to {}",
-                UserConfig::include_line(&ctx.home),
-                ctx.user_config.path.display()
-            )),
-            IncludeOutcome::DryRun(diff) => {
-                ctx.ui.info(format!(
-                    "--dry-run: {} would change like this:",
-                    ctx.user_config.path.display()
-                ));
-                print!("{diff}");
-            }
-            IncludeOutcome::ReadOnly(line) => ctx.ui.warn(format!(
-                "{} is not writable; add this line before its first Host or Match line:\n  {line}",
-                ctx.user_config.path.display()
-            )),
-            IncludeOutcome::InBlock(line) => ctx.ui.warn(format!(
-                "line {line} of {} includes redock's ssh_config inside a Host or Match block, \
-                 where ssh reads it only when that block applies; move it before the first Host or Match line",
-                ctx.user_config.path.display()
-            )),
-            IncludeOutcome::Present | IncludeOutcome::Disabled => {}
-        }
-        Ok(())
+        ctx.user_config.ensure_include(&ctx.home, ctx.dry_run)
     }
 
     /// Removes the Host block, the pinned key and the record of `alias`

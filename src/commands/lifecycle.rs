@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use crate::cli::{CommitArgs, DeleteArgs, GlobalArgs, KillArgs, LogsArgs, StartArgs};
 use crate::container::Container;
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::name::{self, Image};
-use crate::sshfiles::Transport;
+use crate::sshfiles::{IncludeOutcome, Transport, UserConfig};
 use crate::ui::Ui;
 
 use super::ssh::exec;
@@ -46,6 +47,7 @@ pub(super) fn start(args: StartArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32
     for image in &images {
         let container = Container::new(&ctx, image.clone(), hostname.as_deref(), timeout)?;
         let running = container.start(transport)?;
+        report_include(&ctx, &running.include);
         if running.reused {
             ui.info(format!("{image} is already running; reusing it"));
         } else {
@@ -60,6 +62,31 @@ pub(super) fn start(args: StartArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32
     match last {
         Some(running) if interactive => exec(ctx.ssh_command(&running.alias), &[]),
         _ => Ok(0),
+    }
+}
+
+/// Tells what `start` did to the user's ssh config, and what to do when it
+/// could not do what it should.
+fn report_include(ctx: &Context, outcome: &IncludeOutcome) {
+    let path = ctx.user_config.path.display();
+    match outcome {
+        IncludeOutcome::Added => ctx.ui.info(format!(
+            "added `{}` to {path}",
+            UserConfig::include_line(&ctx.home),
+        )),
+        IncludeOutcome::DryRun(diff) => {
+            ctx.ui
+                .info(format!("--dry-run: {path} would change like this:"));
+            print!("{diff}");
+        }
+        IncludeOutcome::ReadOnly(line) => ctx.ui.warn(format!(
+            "{path} is not writable; add this line before its first Host or Match line:\n  {line}"
+        )),
+        IncludeOutcome::InBlock(line) => ctx.ui.warn(format!(
+            "line {line} of {path} includes redock's ssh_config inside a Host or Match block, \
+             where ssh reads it only when that block applies; move it before the first Host or Match line"
+        )),
+        IncludeOutcome::Present | IncludeOutcome::Disabled => {}
     }
 }
 
