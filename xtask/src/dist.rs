@@ -14,6 +14,11 @@ use clap_complete::Shell;
 use crate::cmd::{self, find_program, TempDir};
 use crate::{project_root, target_dir, DynError};
 
+// redock's clap types: they run nothing and use nothing of redock's, so
+// xtask builds them as one of its own modules instead of linking redock.
+#[path = "../../src/cli.rs"]
+mod cli;
+
 const BIN: &str = "redock";
 
 /// Where each shell looks for completions that a package installs.
@@ -60,18 +65,19 @@ fn build(dist: &Path) -> Result<(), DynError> {
     let bin = dist.join("usr/bin").join(BIN);
     copy(&target_dir().join("release").join(BIN), &bin)?;
     set_mode(&bin, 0o755)?;
+    let command = command(&bin)?;
 
     let man_dir = dist.join(MAN_DIR);
     create_dir(&man_dir)?;
     // generate_to writes one page per subcommand, named `redock-start.1`
     // and so on, and leaves out clap's `help` pseudo-command.
-    clap_mangen::generate_to(redock::cli::command(), &man_dir)
+    clap_mangen::generate_to(command.clone(), &man_dir)
         .map_err(|e| format!("cannot write the man pages to {}: {e}", man_dir.display()))?;
 
     for (shell, path) in COMPLETIONS {
         let path = dist.join(path);
         let mut script = Vec::new();
-        clap_complete::generate(*shell, &mut redock::cli::command(), BIN, &mut script);
+        clap_complete::generate(*shell, &mut command.clone(), BIN, &mut script);
         write(&path, &script)?;
     }
 
@@ -86,6 +92,19 @@ fn build(dist: &Path) -> Result<(), DynError> {
     Ok(())
 }
 
+/// redock's clap command with the version the built binary prints, which
+/// redock's build script made (xtask has no such script): the man pages and
+/// completions then describe that binary, and the completions offer
+/// `--version` as it does.
+fn command(bin: &Path) -> Result<clap::Command, DynError> {
+    let printed = cmd::new(bin).arg("--version").read()?;
+    let version = printed
+        .trim()
+        .strip_prefix(&format!("{BIN} "))
+        .ok_or_else(|| format!("`{BIN} --version` printed {printed:?}"))?;
+    Ok(cli::command().version(version.to_string().leak() as &str))
+}
+
 /// Checks that what `build` wrote works where it is installed: the binary
 /// runs, every man page renders, and each shell accepts its completions.
 fn check(dist: &Path) -> Result<(), DynError> {
@@ -93,8 +112,7 @@ fn check(dist: &Path) -> Result<(), DynError> {
     let bin = dist.join("usr/bin").join(BIN);
     let version = cmd::new(&bin).arg("--version").read()?;
     // A build from a git checkout may add the commit after the version.
-    let command = redock::cli::command();
-    let expected = format!("{BIN} {}", command.get_version().unwrap_or_default());
+    let expected = format!("{BIN} {}", cargo_version(BIN)?);
     if version.trim() != expected && !version.starts_with(&format!("{expected} ")) {
         return Err(format!("`redock --version` printed {version:?}, not {expected:?}").into());
     }
@@ -140,7 +158,7 @@ fn check_man_pages(man_dir: &Path) -> Result<(), DynError> {
         .arg(&root)
         .env("LC_ALL", "C.UTF-8")
         .read()?;
-    for sub in redock::cli::command().get_subcommands() {
+    for sub in cli::command().get_subcommands() {
         if sub.is_hide_set() {
             continue;
         }

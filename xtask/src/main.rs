@@ -1,7 +1,8 @@
 //! Repository automation for redock, run as `cargo xtask <task>`
 //! (matklad's cargo-xtask: plain Rust instead of shell scripts). Besides
-//! std it depends only on redock itself and clap's man page and completion
-//! generators, which `dist` needs to render redock's own command line.
+//! std it depends only on clap and its man page and completion generators,
+//! which `dist` needs to render redock's own command line from
+//! `src/cli.rs`, included as a module.
 //!
 //! Tasks:
 //!
