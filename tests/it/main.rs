@@ -14,8 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// The Debian image `cargo xtask fixture` makes with debootstrap.
-pub const FIXTURE_IMAGE: &str = "redock-fixture/debian:bookworm";
+pub use test_support::FIXTURE_IMAGE;
 
 /// A temporary HOME with its own REDOCK_HOME and ssh config; on drop,
 /// every container it made and every image it registered are removed.

@@ -7,7 +7,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::cmd::{self, find_program, is_root};
-use crate::{fixture, target_dir, DynError};
+use crate::{fixture, target_dir, tidy, DynError};
 
 /// Programs redock and its tests call, with the Debian packages that
 /// provide them.
@@ -28,7 +28,9 @@ pub fn run(args: &[String]) -> Result<(), DynError> {
     if let Some(arg) = args.first() {
         return Err(format!("ci: unexpected argument `{arg}`").into());
     }
-    let steps: [Step; 7] = [
+    let steps: [Step; 8] = [
+        // First: it needs nothing and takes a second.
+        ("tidy", || tidy::run(&[])),
         ("tools", tools),
         ("docker engine", engine),
         ("cargo fmt", fmt),

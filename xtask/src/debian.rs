@@ -8,6 +8,10 @@
 //! into an image named after a hash of the package list; each run starts a
 //! fresh container from it, copies the source in and removes the container
 //! however the run ends.
+//!
+//! Each run also writes [`CRATE_LIST`], the crates those packages provide
+//! and their versions, which `cargo xtask tidy` holds every version
+//! requirement of the workspace to without needing Docker.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -44,6 +48,14 @@ const PACKAGES: &[&str] = &[
     "openssh-client",
     "rsync",
 ];
+
+/// The crates trixie packages, one `name version` a line, written by
+/// every run; `cargo xtask tidy` reads it.
+pub const CRATE_LIST: &str = "xtask/debian-crates.txt";
+
+/// Where Debian's `librust-*-dev` packages put their crates, one directory
+/// (`name-version`) each.
+const REGISTRY: &str = "/usr/share/cargo/registry";
 
 /// Where the source goes inside the container.
 const SRC: &str = "/src";
@@ -88,6 +100,7 @@ fn check(steps: &mut Steps) -> Result<(), DynError> {
     steps.start("container and source");
     let c = Container::start(&name, &rust_image)?;
     print_versions(&c)?;
+    record_crates(&c)?;
     copy_source(&c)?;
 
     steps.start("offline cargo config");
@@ -215,6 +228,84 @@ fn print_versions(c: &Container) -> Result<(), DynError> {
     Ok(())
 }
 
+/// Writes [`CRATE_LIST`] from the crate directories the `librust-*-dev`
+/// packages installed, as `dpkg-query` lists them.
+fn record_crates(c: &Container) -> Result<(), DynError> {
+    let librust = PACKAGES.iter().filter(|p| p.starts_with("librust-"));
+    let listed = cmd::new("docker")
+        .args(["exec", &c.name, "dpkg-query", "-L"])
+        .args(librust)
+        .read()?;
+    let crates = crate_dirs(&listed)?;
+    let packages = PACKAGES
+        .iter()
+        .filter(|p| p.starts_with("librust-"))
+        .count();
+    if crates.len() != packages {
+        return Err(format!(
+            "dpkg-query lists {} crate directories under {REGISTRY} for {packages} librust packages",
+            crates.len()
+        )
+        .into());
+    }
+    let crates = crate_list(&crates);
+    let path = project_root().join(CRATE_LIST);
+    let before = std::fs::read_to_string(&path).unwrap_or_default();
+    if before == crates {
+        println!("{CRATE_LIST} is up to date");
+    } else {
+        std::fs::write(&path, &crates)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!("wrote {CRATE_LIST}: review and commit it");
+    }
+    Ok(())
+}
+
+/// The crate directories in `dpkg-query -L` output, as `(name, version)`
+/// sorted by name: each package installs one `REGISTRY/name-version`.
+fn crate_dirs(listed: &str) -> Result<Vec<(&str, &str)>, DynError> {
+    let mut crates: Vec<(&str, &str)> = listed
+        .lines()
+        .filter_map(|line| line.strip_prefix(REGISTRY)?.strip_prefix('/'))
+        .filter(|dir| !dir.is_empty() && !dir.contains('/'))
+        .map(|dir| {
+            split_name_version(dir)
+                .ok_or_else(|| format!("cannot read a crate and version from {REGISTRY}/{dir}"))
+        })
+        .collect::<Result<_, _>>()?;
+    crates.sort_unstable();
+    crates.dedup();
+    Ok(crates)
+}
+
+/// The contents of [`CRATE_LIST`].
+fn crate_list(crates: &[(&str, &str)]) -> String {
+    let mut text = String::from(
+        "# The crates Debian 13 (trixie) packages as librust-*-dev, and their\n\
+         # versions: `cargo xtask tidy` fails when a Cargo.toml asks for more.\n\
+         # Written by `cargo xtask debian-check`; do not edit by hand.\n",
+    );
+    for (name, version) in crates {
+        let _ = writeln!(text, "{name} {version}");
+    }
+    text
+}
+
+/// `sha-1-0.10.0` → `("sha-1", "0.10.0")`: the version starts at the first
+/// `-` followed by something shaped like one (crate names may hold `-1`).
+fn split_name_version(dir: &str) -> Option<(&str, &str)> {
+    dir.match_indices('-').find_map(|(i, _)| {
+        let (name, version) = (&dir[..i], &dir[i + 1..]);
+        let core = version.split(['-', '+']).next()?;
+        let parts: Vec<&str> = core.split('.').collect();
+        let numeric = parts.len() == 3
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        (numeric && !name.is_empty()).then_some((name, version))
+    })
+}
+
 /// Copies the tracked and not-ignored files of the work tree into the
 /// container, without Cargo.lock: cargo must resolve against Debian's
 /// crates, not the versions crates.io gave.
@@ -317,6 +408,43 @@ mod tests {
     fn fnv1a_matches_the_reference_values() {
         assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn crate_directories_are_split_into_name_and_version() {
+        assert_eq!(
+            split_name_version("clap_complete-4.5.40"),
+            Some(("clap_complete", "4.5.40"))
+        );
+        assert_eq!(
+            split_name_version("sha-1-0.10.0"),
+            Some(("sha-1", "0.10.0"))
+        );
+        assert_eq!(
+            split_name_version("foo-1.0.0-beta.1"),
+            Some(("foo", "1.0.0-beta.1"))
+        );
+        assert_eq!(split_name_version("serde"), None);
+    }
+
+    #[test]
+    fn crate_list_reads_dpkg_query_output() {
+        // Shaped like `dpkg-query -L librust-once-cell-dev librust-nix-dev`.
+        let listed = "/.\n/usr\n/usr/share\n/usr/share/cargo\n/usr/share/cargo/registry\n\
+                      /usr/share/cargo/registry/once_cell-1.20.2\n\
+                      /usr/share/cargo/registry/once_cell-1.20.2/Cargo.toml\n\
+                      /usr/share/doc/librust-once-cell-dev\n\n\
+                      /usr/share/cargo/registry/nix-0.29.0\n\
+                      /usr/share/cargo/registry/nix-0.29.0/src/lib.rs\n";
+        let crates = crate_dirs(listed).unwrap();
+        assert_eq!(crates, [("nix", "0.29.0"), ("once_cell", "1.20.2")]);
+        assert_eq!(
+            crate_list(&crates)
+                .lines()
+                .filter(|l| !l.starts_with('#'))
+                .collect::<Vec<_>>(),
+            ["nix 0.29.0", "once_cell 1.20.2"]
+        );
     }
 
     #[test]

@@ -6,8 +6,9 @@
 //!
 //! Tasks:
 //!
-//! - `ci`: what `.ci/run` runs: tools, Docker engine, fmt, clippy, tests,
-//!   the fixture image, then the tests that need the engine.
+//! - `ci`: what `.ci/run` runs: tidy, tools, Docker engine, fmt, clippy,
+//!   tests, the fixture image, then the tests that need the engine.
+//! - `tidy`: check the architecture invariants by reading the source tree.
 //! - `fixture [--with-ssh]`: build the Debian fixture image the engine tests
 //!   start from, unless it exists.
 //! - `fuzz [--iterations N]`: run the `sshconfig` fuzzer.
@@ -28,6 +29,7 @@ mod cmd;
 mod debian;
 mod dist;
 mod fixture;
+mod tidy;
 
 type DynError = Box<dyn std::error::Error>;
 
@@ -35,7 +37,8 @@ const USAGE: &str = "\
 usage: cargo xtask <task> [options]
 
 tasks:
-  ci                        fmt, clippy, tests, fixture image, engine tests
+  ci                        tidy, fmt, clippy, tests, fixture image, engine tests
+  tidy                      check the architecture invariants in the source
   fixture [--with-ssh]      build the Debian fixture image if it is missing
   fuzz [--iterations N]     run the sshconfig fuzzer
   bench                     time sshconfig, and redock against docker + ssh
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
     }
     let result = match task.as_str() {
         "ci" => ci::run(rest),
+        "tidy" => tidy::run(rest),
         "fixture" => fixture::run(rest),
         "fuzz" => fuzz(rest),
         "bench" => bench::run(rest),

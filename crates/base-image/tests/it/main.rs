@@ -1,54 +1,13 @@
 //! Builds against a real engine. Each test builds into a target it owns
-//! (`redock-test-base-<pid>-…`) and removes every container and image it
-//! made, also when an assertion fails.
-
-use std::sync::atomic::{AtomicUsize, Ordering};
+//! (`redock-test-<pid>-<n>-…`, from test-support) and removes every
+//! container and image it made, also when an assertion fails.
 
 use base_image::{
     BuildOptions, ErrorKind, Progress, BUILD_LABEL, BUILD_TARGET_LABEL, RECIPE_LABEL,
     RECIPE_VERSION,
 };
 use docker_exec::{CreateSpec, Docker};
-
-const FIXTURE_IMAGE: &str = "redock-fixture/debian:bookworm";
-
-fn docker() -> Docker {
-    Docker::from_env().expect("the docker CLI is installed")
-}
-
-fn unique(what: &str) -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    format!("redock-test-base-{}-{n}-{what}", std::process::id())
-}
-
-/// Removes the containers and images a test made, however the test ends.
-struct Cleanup {
-    docker: Docker,
-    containers: Vec<String>,
-    images: Vec<String>,
-}
-
-impl Cleanup {
-    fn new() -> Cleanup {
-        Cleanup {
-            docker: docker(),
-            containers: Vec::new(),
-            images: Vec::new(),
-        }
-    }
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        for container in &self.containers {
-            let _ = self.docker.rm(container);
-        }
-        for image in &self.images {
-            let _ = self.docker.rmi(image, true);
-        }
-    }
-}
+use test_support::{docker, unique, Cleanup, FIXTURE_IMAGE};
 
 /// Ids of the containers that build `target` (tests run side by side, so
 /// each looks only at its own).

@@ -1,52 +1,11 @@
 //! Tests against a real engine. Each uses names this run owns
-//! (`redock-test-<pid>-<n>`) and a guard that removes what it made, also
-//! when an assertion fails.
+//! (`redock-test-<pid>-<n>-…`, from test-support) and a guard that removes
+//! what it made, also when an assertion fails.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use docker_exec::{CreateSpec, Docker, ErrorKind};
-
-const FIXTURE_IMAGE: &str = "redock-fixture/debian:bookworm";
-
-fn docker() -> Docker {
-    Docker::from_env().expect("the docker CLI is installed")
-}
-
-/// A name no other test or run uses.
-fn unique(what: &str) -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    format!("redock-test-{}-{n}-{what}", std::process::id())
-}
-
-/// Removes the containers and images a test made, however the test ends.
-struct Cleanup {
-    docker: Docker,
-    containers: Vec<String>,
-    images: Vec<String>,
-}
-
-impl Cleanup {
-    fn new() -> Cleanup {
-        Cleanup {
-            docker: docker(),
-            containers: Vec::new(),
-            images: Vec::new(),
-        }
-    }
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        for container in &self.containers {
-            let _ = self.docker.rm(container);
-        }
-        for image in &self.images {
-            let _ = self.docker.rmi(image, true);
-        }
-    }
-}
+use docker_exec::{CreateSpec, ErrorKind};
+use test_support::{docker, unique, Cleanup, FIXTURE_IMAGE};
 
 fn sleeper(name: &str) -> CreateSpec {
     let mut labels = BTreeMap::new();
