@@ -1,6 +1,7 @@
 //! Running a [`Cmd`]: on duct where it fits, by hand where it does not, the
 //! process groups and deadlines the same way for both.
 
+use std::ffi::OsString;
 use std::io::{self, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::process::Stdio;
@@ -14,17 +15,34 @@ use crate::{signals, Cmd, Output, Pipeline, ProcessError, Stderr, Stdin, Stdout}
 
 /// The duct expression for `cmd`'s program, environment, standard input
 /// and process group; the caller adds the outputs.
-fn expression(cmd: &Cmd) -> duct::Expression {
-    match &cmd.stdin {
-        Stdin::Null => program(cmd).stdin_null(),
-        Stdin::Inherit => program(cmd),
-        Stdin::Bytes(bytes) => program(cmd).stdin_bytes(bytes.clone()),
+fn expression(cmd: &Cmd) -> Result<duct::Expression, ProcessError> {
+    let program = program(cmd)?;
+    Ok(match &cmd.stdin {
+        Stdin::Null => program.stdin_null(),
+        Stdin::Inherit => program,
+        Stdin::Bytes(bytes) => program.stdin_bytes(bytes.clone()),
+    })
+}
+
+/// The program and arguments that run `cmd`: itself, or the launcher that
+/// clears the signal mask first (see [`signals`]), given the program found.
+fn target(cmd: &Cmd) -> Result<(OsString, Vec<OsString>), ProcessError> {
+    if !signals::installed() {
+        return Ok((cmd.program.clone(), cmd.args.clone()));
     }
+    // Looked up here, so that a missing program is reported as one rather
+    // than as the launcher's exit status.
+    let path = which::which(&cmd.program).map_err(|_| {
+        ProcessError::spawn(cmd.display(), io::Error::from(io::ErrorKind::NotFound))
+    })?;
+    let launcher = signals::launcher(path.as_os_str(), &cmd.program, &cmd.args);
+    Ok(launcher.unwrap_or_else(|| (cmd.program.clone(), cmd.args.clone())))
 }
 
 /// The duct expression for `cmd`'s program, environment and process group.
-fn program(cmd: &Cmd) -> duct::Expression {
-    let mut expression = duct::cmd(cmd.program.clone(), cmd.args.iter().cloned());
+fn program(cmd: &Cmd) -> Result<duct::Expression, ProcessError> {
+    let (program, args) = target(cmd)?;
+    let mut expression = duct::cmd(program, args);
     for (key, value) in &cmd.envs {
         expression = expression.env(key, value);
     }
@@ -34,12 +52,12 @@ fn program(cmd: &Cmd) -> duct::Expression {
             Ok(())
         });
     }
-    expression
+    Ok(expression)
 }
 
 /// One program whose standard error is captured or inherited.
 pub(crate) fn single(cmd: &Cmd) -> Result<Output, ProcessError> {
-    let mut expression = expression(cmd);
+    let mut expression = expression(cmd)?;
     expression = match cmd.stdout {
         Stdout::Capture => expression.stdout_capture(),
         Stdout::Inherit => expression,
@@ -59,8 +77,8 @@ pub(crate) fn single(cmd: &Cmd) -> Result<Output, ProcessError> {
 /// `left | right`, the right side's standard output and both standard
 /// errors captured; the right side's own standard input is the pipe.
 pub(crate) fn pipeline(pipeline: &Pipeline) -> Result<Output, ProcessError> {
-    let expression = expression(&pipeline.left)
-        .pipe(program(&pipeline.right).stdout_capture())
+    let expression = expression(&pipeline.left)?
+        .pipe(program(&pipeline.right)?.stdout_capture())
         .stderr_capture()
         .unchecked();
     on_duct(expression, pipeline.display(), pipeline.deadline, false)
@@ -149,8 +167,9 @@ pub(crate) fn streamed(
     on_line: Option<&mut dyn FnMut(&str)>,
 ) -> Result<Output, ProcessError> {
     let command_line = cmd.display();
-    let mut command = std::process::Command::new(&cmd.program);
-    command.args(&cmd.args);
+    let (program, args) = target(cmd)?;
+    let mut command = std::process::Command::new(program);
+    command.args(args);
     command.envs(cmd.envs.iter().map(|(k, v)| (k, v)));
     command.stdin(match cmd.stdin {
         Stdin::Null => Stdio::null(),
@@ -354,9 +373,9 @@ pub(crate) fn exec_replace(cmd: &Cmd) -> ProcessError {
     let mut command = std::process::Command::new(&cmd.program);
     command.args(&cmd.args);
     command.envs(cmd.envs.iter().map(|(k, v)| (k, v)));
+    // The program inherits this thread's signal mask: it must get Ctrl-C.
+    signals::unblock();
     let error = command.exec();
-    // std clears the signal mask before it calls execve; the call failed,
-    // so this process goes on and needs its mask back.
     signals::reblock();
     ProcessError::spawn(command_line, error)
 }

@@ -36,10 +36,23 @@ fn hang(pids: &Path) -> Cmd {
     Cmd::new("sh").args(["-c", &script])
 }
 
+/// A program that prints its own signal mask.
+fn mask() -> Cmd {
+    Cmd::new("grep").args(["SigBlk", "/proc/self/status"])
+}
+
 /// The child: a run that a signal interrupts, a cleanup that runs normally
 /// after it, and a second run during which a second signal ends it all.
 fn child(dir: &Path) {
     proc::signals::install().unwrap();
+    // Children start with no signal blocked, foreground or not, though
+    // every thread here blocks three.
+    for cmd in [mask(), mask().foreground(), mask().stderr_tee()] {
+        let out = cmd.run().unwrap();
+        print!("child {}", String::from_utf8_lossy(&out.stdout));
+    }
+    let missing = Cmd::new("redock-no-such-program").output().unwrap_err();
+    println!("missing: {:?}", missing.kind());
     let error = hang(&dir.join("first")).output().unwrap_err();
     assert_eq!(error.kind(), ProcessErrorKind::Interrupted, "{error}");
     println!("error: {error}");
@@ -102,6 +115,11 @@ fn interrupted_children_die_and_a_second_signal_ends_the_program() {
         stdout.read_line(&mut line).unwrap();
         line
     };
+
+    for _ in 0..3 {
+        assert_eq!(line(), "child SigBlk:\t0000000000000000\n");
+    }
+    assert_eq!(line(), "missing: NotFound\n");
 
     let first: PathBuf = dir.path().join("first");
     let first = wait_for(&first);
