@@ -595,13 +595,15 @@ impl Docker {
 
     /// Last `lines` lines of the container's output (stdout and stderr), for messages.
     pub fn logs_tail(&self, container: &str, lines: usize) -> Result<String> {
-        let output = self.run(
-            self.short(&args::logs(container, false, Some(lines))),
-            Context::Plain,
-        )?;
-        let mut text = output.stdout;
-        text.extend_from_slice(&output.stderr);
-        Ok(String::from_utf8_lossy(&text).into_owned())
+        // Both streams in the order they came, as the container wrote them.
+        let output = self
+            .short(&args::logs(container, false, Some(lines)))
+            .output_lines(&mut |_| {})
+            .map_err(|e| self.process_error(e))?;
+        if !output.success() {
+            return Err(failure(&output, Context::Plain));
+        }
+        Ok(String::from_utf8_lossy(&output.combined).into_owned())
     }
 
     /// The last non-empty line of stdout: the id `create`, `commit` and

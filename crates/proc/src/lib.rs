@@ -246,7 +246,8 @@ impl Cmd {
     }
 
     /// Kills the program's process group when it runs longer than
-    /// `deadline`; `None` waits as long as it takes.
+    /// `deadline`; `None` waits as long as it takes. A foreground program
+    /// has no group of its own, and no deadline.
     pub fn deadline(mut self, deadline: impl Into<Option<Duration>>) -> Cmd {
         self.deadline = deadline.into();
         self
