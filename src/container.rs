@@ -276,7 +276,7 @@ impl<'a> Container<'a> {
     /// container, created by the `docker create` of an interrupted run after
     /// this run looked: that one is removed so the create can be retried.
     fn take_over_name(&self, err: docker_exec::Error, alias: &str) -> Result<()> {
-        if !err.to_string().contains("is already in use") {
+        if err.kind() != &docker_exec::ErrorKind::NameInUse {
             return Err(err.into());
         }
         let filters = [

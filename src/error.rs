@@ -37,12 +37,8 @@ pub enum ErrorKind {
     },
     /// A program redock needs is not installed.
     ProgramNotFound { program: String },
-    /// A local program failed.
-    ProgramFailed {
-        command: String,
-        status: String,
-        stderr: String,
-    },
+    /// A local program failed; the source is the process error.
+    ProgramFailed,
     /// A call to the engine CLI failed.
     Docker,
     /// Building the base image failed.
@@ -141,14 +137,8 @@ impl fmt::Display for Error {
             ErrorKind::ProgramNotFound { program } => {
                 write!(f, "the program {program} was not found on PATH")
             }
-            ErrorKind::ProgramFailed { command, status, stderr } => {
-                write!(f, "process didn't exit successfully: `{command}` ({status})")?;
-                if !stderr.trim().is_empty() {
-                    write!(f, "\n--- stderr\n{}", stderr.trim_end())?;
-                }
-                Ok(())
-            }
-            ErrorKind::Docker | ErrorKind::BaseImage | ErrorKind::State | ErrorKind::Bootstrap => {
+            ErrorKind::ProgramFailed
+            | ErrorKind::Docker | ErrorKind::BaseImage | ErrorKind::State | ErrorKind::Bootstrap => {
                 f.write_str(&source())
             }
             ErrorKind::SshConfig { path } => {
@@ -180,6 +170,9 @@ impl From<docker_exec::Error> for Error {
             docker_exec::ErrorKind::PermissionDenied => {
                 Some("add yourself to the docker group, or run redock where the socket is yours")
             }
+            docker_exec::ErrorKind::Timeout => Some(
+                "for a slow engine, REDOCK_ENGINE_TIMEOUT=SECS sets the deadline of quick calls (0: none)",
+            ),
             _ => None,
         };
         let mut error = Error::new(ErrorKind::Docker).with_source(err);
@@ -204,6 +197,12 @@ impl From<base_image::Error> for Error {
             Some(hint) => error.with_hint(hint),
             None => error,
         }
+    }
+}
+
+impl From<proc::ProcessError> for Error {
+    fn from(err: proc::ProcessError) -> Error {
+        Error::new(ErrorKind::ProgramFailed).with_source(err)
     }
 }
 

@@ -5,7 +5,8 @@ use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+
+use proc::Cmd;
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -130,19 +131,10 @@ impl Home {
             .map_err(|e| Error::io(&self.dir, e))?;
         let temp_key = temp.path().join("id_ed25519");
         let comment = format!("redock@{}", hostname());
-        let output = Command::new(&keygen)
+        Cmd::new(&keygen)
             .args(["-q", "-t", "ed25519", "-N", "", "-C", &comment, "-f"])
             .arg(&temp_key)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| Error::io(&keygen, e))?;
-        if !output.status.success() {
-            return Err(Error::new(ErrorKind::ProgramFailed {
-                command: format!("ssh-keygen -t ed25519 -f {}", temp_key.display()),
-                status: output.status.to_string(),
-                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            }));
-        }
+            .run()?;
         fs::set_permissions(&temp_key, fs::Permissions::from_mode(0o600))
             .map_err(|e| Error::io(&temp_key, e))?;
         // Another run may have won the race; its pair stands.

@@ -24,18 +24,15 @@ pub(super) fn ssh(args: SshArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32> {
 /// Replaces redock with `argv` (plus `extra` after `--`); returns only on
 /// failure.
 pub(super) fn exec(argv: Vec<String>, extra: &[OsString]) -> Result<i32> {
-    use std::os::unix::process::CommandExt;
     let program = which::which(&argv[0]).map_err(|_| {
         Error::new(crate::error::ErrorKind::ProgramNotFound {
             program: argv[0].clone(),
         })
         .with_hint("install the OpenSSH client (openssh-client)")
     })?;
-    let mut command = std::process::Command::new(program);
-    command.args(&argv[1..]);
+    let mut command = proc::Cmd::new(program).args(&argv[1..]);
     if !extra.is_empty() {
-        command.arg("--").args(extra);
+        command = command.arg("--").args(extra);
     }
-    let err = command.exec();
-    Err(Error::io(&argv[0], err))
+    Err(command.exec_replace().into())
 }

@@ -5,6 +5,7 @@
 mod cli;
 mod engine;
 mod provision;
+mod signals;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;

@@ -43,6 +43,7 @@ const PACKAGES: &[&str] = &[
     "librust-serde-dev",
     "librust-serde-derive-dev",
     "librust-serde-json-dev",
+    "librust-signal-hook-dev",
     "librust-tempfile-dev",
     "librust-which-dev",
     "openssh-client",

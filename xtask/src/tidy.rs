@@ -45,24 +45,10 @@ const SSHCONFIG: &str = "crates/sshconfig";
 /// Dev-only helpers of the engine tests: test code, exempt as tests are.
 const TEST_SUPPORT: &str = "crates/test-support";
 
-/// What breaks a rule today in files this branch does not own, until the
-/// branches that fix them are merged. EMPTY THIS LIST at that merge: tidy
-/// fails on an entry that no longer breaks its rule, so a stale entry
-/// cannot hide a new offence.
-pub const ALLOWLIST: &[(Rule, &str)] = &[
-    // Spawns that the process layer (crates/proc) takes over:
-    // debootstrap and umount for the base image's last FROM fallback,
-    (Rule::Spawn, "crates/base-image/src/debootstrap.rs"),
-    // bootstrap's own runner (ssh, rsync),
-    (Rule::Spawn, "crates/bootstrap/src/process.rs"),
-    // docker-exec's runner and its `tar | docker import` pipeline,
-    (Rule::Spawn, "crates/docker-exec/src/lib.rs"),
-    (Rule::Spawn, "crates/docker-exec/src/process.rs"),
-    // `redock ssh`, which execs ssh in place of itself,
-    (Rule::Spawn, "src/commands/ssh.rs"),
-    // and ssh-keygen for the key pair.
-    (Rule::Spawn, "src/home.rs"),
-];
+/// Files forgiven a rule, each with its reason in a comment; empty, and
+/// best kept so. Tidy fails on an entry that no longer breaks its rule, so a
+/// stale entry cannot hide a new offence.
+pub const ALLOWLIST: &[(Rule, &str)] = &[];
 
 pub fn run(args: &[String]) -> Result<(), DynError> {
     if let Some(arg) = args.first() {

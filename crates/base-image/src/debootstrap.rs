@@ -1,11 +1,10 @@
 //! Making a Debian root file system with debootstrap, where no registry can
 //! be reached, and importing it as an image.
 
-use std::collections::VecDeque;
 use std::path::Path;
-use std::process::Command;
 
 use docker_exec::Docker;
+use proc::{Cmd, Tail};
 
 use crate::{ErrorKind, Progress};
 
@@ -35,28 +34,26 @@ pub(crate) fn build_and_import(
         .tempdir()
         .map_err(|e| ErrorKind::Io("cannot make a temporary directory".into(), e))?;
     let root = dir.path().join("root");
-    let mut command = Command::new("debootstrap");
-    command.arg("--variant=minbase").arg(SUITE).arg(&root);
+    let debootstrap = Cmd::new("debootstrap")
+        .arg("--variant=minbase")
+        .arg(SUITE)
+        .arg(&root);
 
-    let mut tail: VecDeque<String> = VecDeque::new();
-    let result = docker_exec::run_captured(command, None, &mut |line| {
-        if tail.len() == 20 {
-            tail.pop_front();
-        }
-        tail.push_back(line.to_string());
+    let mut tail = Tail::default();
+    let result = debootstrap.output_lines(&mut |line| {
+        tail.push_line(line);
         progress(Progress::Output(line.to_string()));
     });
     // debootstrap mounts /proc and /sys inside the target while it works;
     // a failed run can leave them mounted, and deleting the directory must
     // not reach into them.
     unmount_below(&root);
-    let tail: String = tail.into_iter().collect::<Vec<_>>().join("\n");
     match result {
-        Ok(output) if output.status == 0 => {}
+        Ok(output) if output.success() => {}
         Ok(output) => {
             return Err(ErrorKind::Debootstrap {
-                status: Some(output.status),
-                tail,
+                status: Some(output.code()),
+                tail: tail.text(),
             }
             .into())
         }
@@ -84,6 +81,11 @@ fn unmount_below(root: &Path) {
         .collect();
     points.sort_by_key(|point| std::cmp::Reverse(point.len()));
     for point in points {
-        let _ = Command::new("umount").arg("-l").arg(point).status();
+        let _ = Cmd::new("umount")
+            .arg("-l")
+            .arg(point)
+            .stdout_inherit()
+            .stderr_inherit()
+            .output();
     }
 }

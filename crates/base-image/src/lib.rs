@@ -49,10 +49,11 @@ mod recipe;
 
 pub use error::{Error, ErrorKind};
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use docker_exec::{CreateSpec, Docker, ImageInfo};
+use proc::Tail;
 
 /// The image the recipe starts from unless told otherwise.
 pub const DEFAULT_FROM: &str = "debian:bookworm-slim";
@@ -305,7 +306,7 @@ fn build(
 
     let total = steps.len();
     let mut current = 0;
-    let mut tail: VecDeque<String> = VecDeque::new();
+    let mut tail = Tail::new(TAIL_LINES);
     let script = recipe::build_script(steps);
     let output =
         docker.start_attached_with(&container.id, Some(script.as_bytes()), &mut |line| {
@@ -325,10 +326,7 @@ fn build(
                     return;
                 }
             }
-            if tail.len() == TAIL_LINES {
-                tail.pop_front();
-            }
-            tail.push_back(line.to_string());
+            tail.push_line(line);
             progress(Progress::Output(line.to_string()));
         })?;
     if output.status != 0 {
@@ -336,11 +334,10 @@ fn build(
             0 => "[0/{total}] starting the build container".replace("{total}", &total.to_string()),
             n => format!("[{n}/{total}] {}", steps[n - 1].title),
         };
-        let tail = tail.into_iter().collect::<Vec<_>>().join("\n");
         return Err(ErrorKind::StepFailed {
             step,
             status: output.status,
-            tail,
+            tail: tail.text(),
         }
         .into());
     }

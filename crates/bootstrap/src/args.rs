@@ -7,7 +7,8 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 
 use crate::error::{Error, ErrorKind};
-use crate::process::Invocation;
+use proc::Cmd;
+
 use crate::quote::{self, quote, quote_rsync_word};
 
 /// Whether `ssh` asks the remote side for a pseudo-terminal.
@@ -74,7 +75,7 @@ pub(crate) fn ssh(
     tty: Tty,
     alias: &str,
     remote: &OsStr,
-) -> Invocation {
+) -> Cmd {
     let mut args: Vec<OsString> = Vec::new();
     if let Some(config) = config {
         args.push("-F".into());
@@ -90,10 +91,7 @@ pub(crate) fn ssh(
     args.push("--".into());
     args.push(alias.into());
     args.push(remote.to_owned());
-    Invocation {
-        program: ssh.to_owned(),
-        args,
-    }
+    Cmd::new(ssh).args(args)
 }
 
 /// The remote command line that runs `argv`.
@@ -140,7 +138,7 @@ pub(crate) fn rsync(
     remote_dir: &OsStr,
     cvs_exclude: bool,
     delete: bool,
-) -> Invocation {
+) -> Cmd {
     let mut args: Vec<OsString> = vec!["-a".into()];
     if cvs_exclude {
         args.push("--cvs-exclude".into());
@@ -162,10 +160,7 @@ pub(crate) fn rsync(
     remote.push(":");
     remote.push(&remote_dir);
     args.push(remote);
-    Invocation {
-        program: rsync.to_owned(),
-        args,
-    }
+    Cmd::new(rsync).args(args)
 }
 
 /// The local directory as rsync's source: with a trailing `/`, so that its
@@ -339,9 +334,9 @@ pub(crate) fn prepare_rsync(remote_dir: &OsStr) -> OsString {
 mod tests {
     use super::*;
 
-    fn strings(invocation: &Invocation) -> Vec<String> {
-        std::iter::once(&invocation.program)
-            .chain(&invocation.args)
+    fn strings(invocation: &Cmd) -> Vec<String> {
+        std::iter::once(invocation.program())
+            .chain(invocation.get_args().iter().map(OsString::as_os_str))
             .map(|a| a.to_str().unwrap().to_owned())
             .collect()
     }
@@ -385,7 +380,7 @@ mod tests {
         );
         assert_eq!(
             invocation.display(),
-            "/usr/bin/ssh -F '/home/me/.redock/ssh config' -t -- web-container 'ls -la '\\''my dir'\\'''"
+            "ssh -F '/home/me/.redock/ssh config' -t -- web-container 'ls -la '\\''my dir'\\'''"
         );
     }
 

@@ -51,6 +51,12 @@ pub enum ErrorKind {
         /// Why the argument was refused.
         message: String,
     },
+    /// The program was killed because this process got SIGINT, SIGTERM or
+    /// SIGHUP (see `proc::signals`); the source is the process error.
+    Interrupted,
+    /// The program outlived its deadline and was killed; the source is the
+    /// process error.
+    TimedOut,
 }
 
 impl Error {
@@ -72,6 +78,32 @@ impl Error {
         Error::new(ErrorKind::InvalidArgument {
             message: message.into(),
         })
+    }
+
+    /// The error of running `program` as `error` says.
+    pub(crate) fn from_process(program: &std::ffi::OsStr, error: proc::ProcessError) -> Error {
+        use proc::ProcessErrorKind;
+        let kind = match error.kind() {
+            ProcessErrorKind::NotFound => ErrorKind::ProgramNotFound {
+                program: program.to_string_lossy().into_owned(),
+            },
+            ProcessErrorKind::Failed => {
+                use std::os::unix::process::ExitStatusExt;
+                let status = error.status();
+                ErrorKind::ExternalCommandFailed {
+                    command: error.command().to_owned(),
+                    code: status.and_then(|s| s.code()),
+                    signal: status.and_then(|s| s.signal()),
+                    stderr_tail: proc::Tail::of(error.stderr().trim_end().as_bytes()),
+                }
+            }
+            ProcessErrorKind::Interrupted => ErrorKind::Interrupted,
+            ProcessErrorKind::Timeout => ErrorKind::TimedOut,
+            _ => ErrorKind::Io {
+                action: format!("run `{}`", error.command()),
+            },
+        };
+        Error::with_source(kind, error)
     }
 
     /// What went wrong.
@@ -112,18 +144,20 @@ impl fmt::Display for Error {
                 signal,
                 stderr_tail,
             } => {
-                write!(f, "process didn't exit successfully: `{command}` (")?;
-                match (code, signal) {
-                    (Some(code), _) => write!(f, "exit status: {code}")?,
-                    (None, Some(signal)) => write!(f, "signal: {signal}")?,
-                    (None, None) => write!(f, "unknown exit status")?,
-                }
-                write!(f, ")")?;
-                if !stderr_tail.is_empty() {
-                    write!(f, "\n--- stderr\n{stderr_tail}")?;
-                }
-                Ok(())
+                use std::os::unix::process::ExitStatusExt;
+                use std::process::ExitStatus;
+                let status = match (code, signal) {
+                    (Some(code), _) => ExitStatus::from_raw((code & 0xff) << 8),
+                    (None, Some(signal)) => ExitStatus::from_raw(*signal & 0x7f),
+                    (None, None) => ExitStatus::from_raw(0xff << 8),
+                };
+                let error = proc::ProcessError::failed(command, status, stderr_tail.as_bytes());
+                write!(f, "{error}")
             }
+            ErrorKind::Interrupted | ErrorKind::TimedOut => match &self.source {
+                Some(source) => write!(f, "{source}"),
+                None => f.write_str("interrupted"),
+            },
             ErrorKind::Io { action } => write!(f, "failed to {action}"),
             ErrorKind::NoPackageManager { alias } => write!(
                 f,
@@ -169,7 +203,7 @@ mod tests {
         });
         assert_eq!(
             error.to_string(),
-            "process didn't exit successfully: `rsync -a` (signal: 9)"
+            "process didn't exit successfully: `rsync -a` (signal: 9 (SIGKILL))"
         );
         assert_eq!(error.exit_code(), None);
     }

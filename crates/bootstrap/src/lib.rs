@@ -45,7 +45,6 @@
 
 mod args;
 mod error;
-mod process;
 mod quote;
 
 use std::ffi::{OsStr, OsString};
@@ -58,8 +57,9 @@ pub use crate::args::PackageManager;
 pub use crate::error::{Error, ErrorKind};
 pub use crate::quote::{join, quote};
 
+use proc::Cmd;
+
 use crate::args::Tty;
-use crate::process::{Errors, Finished, Input, Invocation, Output};
 
 /// A `Result` whose error is this crate's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
@@ -145,10 +145,13 @@ impl Bootstrap {
     /// the remote standard error is merged into it, so only ssh's own
     /// messages reach the error.
     pub fn execute<S: AsRef<OsStr>>(&self, argv: &[S], input: Option<&[u8]>) -> Result<()> {
-        let (tty, input) = stdin_for(input);
-        let invocation = self.ssh_invocation(tty, &remote_command(argv)?)?;
-        let (output, errors) = self.streams();
-        process::run(&invocation, input, output, errors)?.check(&invocation)?;
+        let tty = tty_for(input);
+        let cmd = with_stdin(
+            self.ssh_invocation(tty, &remote_command(argv)?)?,
+            tty,
+            input,
+        );
+        run(self.streams(cmd))?;
         Ok(())
     }
 
@@ -159,23 +162,24 @@ impl Bootstrap {
     /// ssh itself exits with 255 when it cannot connect; a command killed by
     /// a signal gives 128 plus the signal number, as a shell reports it.
     pub fn run<S: AsRef<OsStr>>(&self, argv: &[S], input: Option<&[u8]>) -> Result<i32> {
-        let (tty, input) = stdin_for(input);
-        let invocation = self.ssh_invocation(tty, &remote_command(argv)?)?;
-        let finished = process::run(&invocation, input, Output::Inherit, Errors::Inherit)?;
-        use std::os::unix::process::ExitStatusExt;
-        let status = finished.status;
-        Ok(status
-            .code()
-            .or_else(|| status.signal().map(|signal| 128 + signal))
-            .unwrap_or(255))
+        let tty = tty_for(input);
+        let cmd = with_stdin(
+            self.ssh_invocation(tty, &remote_command(argv)?)?,
+            tty,
+            input,
+        )
+        .stdout_inherit()
+        .stderr_inherit();
+        let program = cmd.program().to_owned();
+        let output = cmd.output().map_err(|e| Error::from_process(&program, e))?;
+        Ok(output.code())
     }
 
     /// Runs `argv` on the host without a terminal and returns its standard
     /// output; fails like [`Bootstrap::execute`].
     pub fn output<S: AsRef<OsStr>>(&self, argv: &[S], input: Option<&[u8]>) -> Result<Vec<u8>> {
-        let input = input.map_or(Input::Null, Input::Bytes);
-        let finished = self.remote(&remote_command(argv)?, input, Output::Capture)?;
-        Ok(finished.stdout)
+        let output = self.remote(&remote_command(argv)?, input, Capture::Stdout)?;
+        Ok(output.stdout)
     }
 
     /// The package manager of the host: apt-get, apk or dnf, whichever is
@@ -184,8 +188,8 @@ impl Bootstrap {
         self.package_manager
             .get_or_try_init(|| {
                 let probe = args::probe_package_manager();
-                let finished = self.remote(&probe, Input::Null, Output::Capture)?;
-                args::parse_package_manager(&finished.stdout).ok_or_else(|| {
+                let output = self.remote(&probe, None, Capture::Stdout)?;
+                args::parse_package_manager(&output.stdout).ok_or_else(|| {
                     Error::new(ErrorKind::NoPackageManager {
                         alias: self.alias.clone(),
                     })
@@ -204,7 +208,7 @@ impl Bootstrap {
         // Refuse a bad name before asking the host anything.
         args::install(PackageManager::Apt, packages)?;
         let script = args::install(self.package_manager()?, packages)?;
-        self.remote(&script, Input::Null, self.streams().0)?;
+        self.remote(&script, None, Capture::Nothing)?;
         Ok(())
     }
 
@@ -212,7 +216,7 @@ impl Bootstrap {
     /// without any question asked; changed configuration files are kept.
     pub fn upgrade_packages(&self) -> Result<()> {
         let script = args::upgrade(self.package_manager()?);
-        self.remote(&script, Input::Null, self.streams().0)?;
+        self.remote(&script, None, Capture::Nothing)?;
         Ok(())
     }
 
@@ -235,7 +239,7 @@ impl Bootstrap {
             mode,
             contents.len() as u64,
         )?;
-        self.remote(&script, Input::Bytes(contents), Output::Null)?;
+        self.remote(&script, Some(contents), Capture::Discard)?;
         Ok(())
     }
 
@@ -266,11 +270,7 @@ impl Bootstrap {
         if remote_dir.is_empty() {
             return Err(Error::invalid_argument("the remote directory is empty"));
         }
-        let prepared = self.remote(
-            &args::prepare_rsync(remote_dir),
-            Input::Null,
-            Output::Capture,
-        )?;
+        let prepared = self.remote(&args::prepare_rsync(remote_dir), None, Capture::Stdout)?;
         if String::from_utf8_lossy(&prepared.stdout)
             .lines()
             .any(|line| line.trim() == "missing")
@@ -287,8 +287,7 @@ impl Bootstrap {
             cvs_exclude,
             delete,
         );
-        let (output, errors) = self.streams();
-        process::run(&invocation, Input::Null, output, errors)?.check(&invocation)?;
+        run(self.streams(invocation))?;
         Ok(())
     }
 
@@ -299,7 +298,7 @@ impl Bootstrap {
         }
     }
 
-    fn ssh_invocation(&self, tty: Tty, remote: &OsStr) -> Result<Invocation> {
+    fn ssh_invocation(&self, tty: Tty, remote: &OsStr) -> Result<Cmd> {
         Ok(args::ssh(
             &self.ssh_program()?,
             self.ssh_config.as_deref(),
@@ -309,28 +308,70 @@ impl Bootstrap {
         ))
     }
 
-    fn streams(&self) -> (Output, Errors) {
+    /// `cmd` with its output shown as it arrives, or discarded; the end of
+    /// its standard error is kept for errors either way.
+    fn streams(&self, cmd: Cmd) -> Cmd {
         if self.show_output {
-            (Output::Inherit, Errors::Tee)
+            cmd.stdout_inherit().stderr_tee()
         } else {
-            (Output::Null, Errors::Keep)
+            cmd.stdout_null().stderr_tail()
         }
     }
 
-    /// Runs a remote command line without a terminal and checks its exit.
-    fn remote(&self, command: &OsStr, input: Input<'_>, output: Output) -> Result<Finished> {
-        let invocation = self.ssh_invocation(Tty::Disable, command)?;
-        let errors = self.streams().1;
-        process::run(&invocation, input, output, errors)?.check(&invocation)
+    /// Runs a remote command line without a terminal and checks its exit;
+    /// its standard input is `input`, else empty.
+    fn remote(
+        &self,
+        command: &OsStr,
+        input: Option<&[u8]>,
+        capture: Capture,
+    ) -> Result<proc::Output> {
+        let mut cmd = self.streams(self.ssh_invocation(Tty::Disable, command)?);
+        if let Some(bytes) = input {
+            cmd = cmd.stdin_bytes(bytes);
+        }
+        cmd = match capture {
+            Capture::Stdout => cmd.stdout_capture(),
+            Capture::Discard => cmd.stdout_null(),
+            Capture::Nothing => cmd,
+        };
+        run(cmd)
     }
 }
 
-/// The terminal mode and standard input for a command given `input` or not.
-fn stdin_for(input: Option<&[u8]>) -> (Tty, Input<'_>) {
+/// What [`Bootstrap::remote`] does with the command's standard output.
+#[derive(Clone, Copy)]
+enum Capture {
+    /// Keeps it for the caller.
+    Stdout,
+    /// Discards it.
+    Discard,
+    /// Shows or discards it as [`Bootstrap::show_output`] says.
+    Nothing,
+}
+
+/// Runs `cmd` and checks its exit.
+fn run(cmd: Cmd) -> Result<proc::Output> {
+    cmd.run().map_err(|e| Error::from_process(cmd.program(), e))
+}
+
+/// The terminal mode for a command given `input` or not: one on our
+/// terminal, so that an operator can answer its prompts.
+fn tty_for(input: Option<&[u8]>) -> Tty {
     match input {
-        Some(bytes) => (Tty::Disable, Input::Bytes(bytes)),
-        None if std::io::stdin().is_terminal() => (Tty::Force, Input::Inherit),
-        None => (Tty::Disable, Input::Inherit),
+        None if std::io::stdin().is_terminal() => Tty::Force,
+        _ => Tty::Disable,
+    }
+}
+
+/// `cmd` reading `input`, else our standard input. With a terminal it is an
+/// interactive session, which stays in our process group (see
+/// `proc::Cmd::foreground`).
+fn with_stdin(cmd: Cmd, tty: Tty, input: Option<&[u8]>) -> Cmd {
+    match (input, tty) {
+        (Some(bytes), _) => cmd.stdin_bytes(bytes),
+        (None, Tty::Force) => cmd.stdin_inherit().foreground(),
+        (None, Tty::Disable) => cmd.stdin_inherit(),
     }
 }
 

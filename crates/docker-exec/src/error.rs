@@ -3,6 +3,8 @@
 use std::fmt;
 use std::process::ExitStatus;
 
+use proc::{ProcessError, ProcessErrorKind};
+
 /// What went wrong with a docker call.
 ///
 /// The message is complete on its own: the binary prints it as is. For a
@@ -19,7 +21,7 @@ pub struct Error {
     message: String,
     stderr: String,
     status: Option<i32>,
-    source: Option<std::io::Error>,
+    process: Option<Box<ProcessError>>,
 }
 
 /// The kinds of [`Error`], so that callers can react to the ones they expect
@@ -35,16 +37,23 @@ pub enum ErrorKind {
     PermissionDenied,
     /// No such container / image / object.
     NoSuchObject,
+    /// `create` of a container whose name another container holds.
+    NameInUse,
     /// Any other failure: the message shows command, exit status and stderr.
     Failed,
+    /// The call outlived its deadline and was killed (see
+    /// [`Docker::with_timeout`](crate::Docker::with_timeout)).
+    Timeout,
+    /// The call was killed because this process got SIGINT, SIGTERM or
+    /// SIGHUP (see `proc::signals`).
+    Interrupted,
     /// A program could not be started or talked to (the source is the I/O error).
     Io,
     /// The CLI succeeded but printed something redock could not understand.
     UnexpectedOutput,
+    /// A setting in the environment (`REDOCK_ENGINE_TIMEOUT`) is not valid.
+    InvalidEnvironment,
 }
-
-/// How many lines of a failed command's stderr a message keeps.
-const STDERR_TAIL_LINES: usize = 20;
 
 impl Error {
     /// What kind of failure this is.
@@ -71,10 +80,30 @@ impl Error {
         Error::new(ErrorKind::CliNotFound, message)
     }
 
-    pub(crate) fn io(what: String, source: std::io::Error) -> Error {
-        let mut error = Error::new(ErrorKind::Io, format!("{what}: {source}"));
-        error.source = Some(source);
-        error
+    /// The process error behind this one, when a program was run.
+    pub fn process_error(&self) -> Option<&ProcessError> {
+        self.process.as_deref()
+    }
+
+    /// A run that did not come to an exit status of its own: not started,
+    /// timed out or interrupted.
+    pub(crate) fn process(error: ProcessError) -> Error {
+        let kind = match error.kind() {
+            ProcessErrorKind::Timeout => ErrorKind::Timeout,
+            ProcessErrorKind::Interrupted => ErrorKind::Interrupted,
+            ProcessErrorKind::Failed => ErrorKind::Failed,
+            _ => ErrorKind::Io,
+        };
+        Error {
+            status: error.status().and_then(|s| s.code()),
+            stderr: error.stderr().to_owned(),
+            process: Some(Box::new(error)),
+            ..Error::new(kind, String::new())
+        }
+    }
+
+    pub(crate) fn invalid_environment(message: String) -> Error {
+        Error::new(ErrorKind::InvalidEnvironment, message)
     }
 
     pub(crate) fn unexpected_output(command: &str, detail: impl fmt::Display) -> Error {
@@ -90,7 +119,7 @@ impl Error {
             message,
             stderr: String::new(),
             status: None,
-            source: None,
+            process: None,
         }
     }
 
@@ -102,7 +131,8 @@ impl Error {
         stderr: &[u8],
         context: Context,
     ) -> Error {
-        let stderr = String::from_utf8_lossy(stderr).into_owned();
+        let process = ProcessError::failed(command, status, stderr);
+        let stderr = process.stderr().to_owned();
         let kind = classify(&stderr, context);
         let message = match kind {
             ErrorKind::EngineUnreachable => format!(
@@ -117,42 +147,32 @@ impl Error {
                 strip_prefixes(engine_line(&stderr, |line| is_missing_line(line, context)))
                     .to_string()
             }
-            _ => process_failure(command, status, &stderr),
+            // Failed and NameInUse: the command, its status and its stderr.
+            _ => String::new(),
         };
         Error {
             kind,
             message,
             stderr,
             status: status.code(),
-            source: None,
-        }
-    }
-
-    /// A failure of a helper program (`tar`) or a step redock has no name for.
-    pub(crate) fn failed(command: &str, status: ExitStatus, stderr: &[u8]) -> Error {
-        let stderr = String::from_utf8_lossy(stderr).into_owned();
-        let message = process_failure(command, status, &stderr);
-        Error {
-            kind: ErrorKind::Failed,
-            message,
-            stderr,
-            status: status.code(),
-            source: None,
+            process: Some(Box::new(process)),
         }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        match (&self.process, self.message.is_empty()) {
+            // The one rendering of a failed process.
+            (Some(process), true) => write!(f, "{process}"),
+            _ => f.write_str(&self.message),
+        }
     }
 }
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
-            .as_ref()
-            .map(|e| e as &(dyn std::error::Error + 'static))
+        self.process.as_ref().and_then(std::error::Error::source)
     }
 }
 
@@ -175,6 +195,8 @@ pub(crate) fn classify(stderr: &str, context: Context) -> ErrorKind {
         ErrorKind::EngineUnreachable
     } else if stderr.lines().any(|line| is_missing_line(line, context)) {
         ErrorKind::NoSuchObject
+    } else if stderr.lines().any(is_name_in_use_line) {
+        ErrorKind::NameInUse
     } else {
         ErrorKind::Failed
     }
@@ -206,6 +228,13 @@ fn is_missing_line(line: &str, context: Context) -> bool {
         || (context == Context::ImageInspect && lower.contains("not found"))
 }
 
+/// Docker: `Conflict. The container name "/x" is already in use by
+/// container "…"`; Podman: `the container name "x" is already in use by …`.
+fn is_name_in_use_line(line: &str) -> bool {
+    let lower = line.to_ascii_lowercase();
+    lower.contains("container name") && lower.contains("is already in use")
+}
+
 /// The first line of `stderr` that `pick` chooses, else its last line.
 fn engine_line(stderr: &str, pick: impl Fn(&str) -> bool) -> &str {
     let lines = || stderr.lines().map(str::trim).filter(|l| !l.is_empty());
@@ -225,20 +254,6 @@ fn strip_prefixes(line: &str) -> &str {
         }
     }
     line
-}
-
-fn process_failure(command: &str, status: ExitStatus, stderr: &str) -> String {
-    let mut message = format!("process didn't exit successfully: `{command}` ({status})");
-    let lines: Vec<&str> = stderr.trim_end().lines().collect();
-    if !lines.is_empty() {
-        message.push_str("\n--- stderr");
-        let start = lines.len().saturating_sub(STDERR_TAIL_LINES);
-        for line in &lines[start..] {
-            message.push('\n');
-            message.push_str(line);
-        }
-    }
-    message
 }
 
 #[cfg(test)]
@@ -326,6 +341,16 @@ mod tests {
                 Context::Plain,
                 ErrorKind::EngineUnreachable,
             ),
+            (
+                "engine-20.10/create-name-in-use.txt",
+                Context::Plain,
+                ErrorKind::NameInUse,
+            ),
+            (
+                "podman-4.3/create-name-in-use.txt",
+                Context::Plain,
+                ErrorKind::NameInUse,
+            ),
         ];
         for (name, context, expected) in cases {
             assert_eq!(classify(&fixture(name), context), expected, "{name}");
@@ -401,9 +426,22 @@ mod tests {
     }
 
     #[test]
-    fn io_error_is_the_source() {
-        use std::error::Error as _;
-        let error = Error::io("cannot run `docker`".into(), std::io::Error::other("boom"));
-        assert!(error.source().is_some());
+    fn name_in_use_keeps_the_failure_message() {
+        let stderr = fixture("engine-20.10/create-name-in-use.txt");
+        let error = Error::from_failure(
+            "docker create --name redock-name-in-use x",
+            exit(1),
+            stderr.as_bytes(),
+            Context::Plain,
+        );
+        assert_eq!(error.kind(), &ErrorKind::NameInUse);
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "process didn't exit successfully: `docker create --name redock-name-in-use x` \
+                 (exit status: 1)\n--- stderr\n{}",
+                stderr.trim_end()
+            )
+        );
     }
 }

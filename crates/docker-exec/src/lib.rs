@@ -30,9 +30,18 @@
 //!
 //! Every call returns [`Error`], whose [`ErrorKind`] names the failures a
 //! caller may want to react to: the CLI missing, the engine unreachable or
-//! refusing permission, a missing object. Anything else reads like cargo's
-//! report of a failed process, with the command, its exit status and the end
-//! of its stderr.
+//! refusing permission, a missing object, a name another container holds, a
+//! call past its deadline. Anything else reads like cargo's report of a
+//! failed process, with the command, its exit status and the end of its
+//! stderr.
+//!
+//! # Deadlines
+//!
+//! Calls that should answer at once (`inspect`, `ps`, `version`, `create`,
+//! `start`, `rm`, `exec` of a short command…) are killed, with their process
+//! group, after a short deadline: 30 seconds, or `REDOCK_ENGINE_TIMEOUT`
+//! seconds (`0`: none) for a slow remote engine. Pulls, build steps,
+//! commits, exports and imports take as long as they take.
 //!
 //! # Arguments and parsing
 //!
@@ -42,28 +51,33 @@
 
 mod error;
 mod parse;
-mod process;
 
 pub mod args;
 
 pub use error::{Error, ErrorKind};
 
 use std::collections::BTreeMap;
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use once_cell::sync::Lazy;
+use proc::{Cmd, ProcessErrorKind};
 
 use error::Context;
 
-/// The engine CLI: the program to run, found once, and any environment
-/// overrides for the commands it runs.
+/// The deadline of the calls that should answer at once, unless
+/// `REDOCK_ENGINE_TIMEOUT` says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The engine CLI: the program to run, found once, any environment
+/// overrides for the commands it runs, and the deadline of its short calls.
 #[derive(Clone, Debug)]
 pub struct Docker {
     program: PathBuf,
     envs: Vec<(OsString, OsString)>,
+    timeout: Option<Duration>,
 }
 
 /// Result of this crate's calls.
@@ -141,32 +155,15 @@ pub struct CreateSpec {
 /// Captured output of a finished command.
 #[derive(Clone, Debug, Default)]
 pub struct Output {
+    /// The exit status as a shell shows it: the code, or 128 + the signal.
     pub status: i32,
+    /// Standard output alone.
     pub stdout: Vec<u8>,
+    /// Standard error alone.
     pub stderr: Vec<u8>,
-}
-
-/// Runs any program the way this crate runs docker: stdout and stderr read
-/// at the same time by threads, stdin fed from `input` (closed at once when
-/// `None`), each line of output shown to `on_line` as it arrives. The exit
-/// status is `Output::status`, whatever it is; `Output::stdout` holds stdout
-/// and stderr together, in the order they came, and `Output::stderr` stderr
-/// alone. Only a failure to start or talk to the program is an error.
-pub fn run_captured(
-    command: Command,
-    input: Option<&[u8]>,
-    on_line: &mut dyn FnMut(&str),
-) -> Result<Output> {
-    let what = {
-        let args: Vec<OsString> = command.get_args().map(OsString::from).collect();
-        process::display(command.get_program(), &args)
-    };
-    let finished = process::run(command, &what, input, on_line)?;
-    Ok(Output {
-        status: exit_code(finished.status),
-        stdout: finished.combined,
-        stderr: finished.stderr,
-    })
+    /// Standard output and standard error together, in the order they came;
+    /// only [`Docker::start_attached`] fills it (build steps show both).
+    pub combined: Vec<u8>,
 }
 
 /// The CLI program, looked up once per process: `REDOCK_DOCKER` (a name on
@@ -185,21 +182,41 @@ static PROGRAM: Lazy<std::result::Result<PathBuf, String>> =
         },
     );
 
+/// The deadline `REDOCK_ENGINE_TIMEOUT` asks for: unset or empty gives
+/// [`DEFAULT_TIMEOUT`], `0` none.
+fn timeout_from(value: Option<&str>) -> Result<Option<Duration>> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(Some(DEFAULT_TIMEOUT));
+    };
+    match value.parse::<f64>() {
+        Ok(0.0) => Ok(None),
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs < 1e9 => {
+            Ok(Some(Duration::from_secs_f64(secs)))
+        }
+        _ => Err(Error::invalid_environment(format!(
+            "REDOCK_ENGINE_TIMEOUT={value} is not a number of seconds (0: no deadline)"
+        ))),
+    }
+}
+
 impl Docker {
-    /// `REDOCK_DOCKER`, else `docker` on PATH; looked up once per process.
+    /// `REDOCK_DOCKER`, else `docker` on PATH, looked up once per process;
+    /// the deadline of short calls from `REDOCK_ENGINE_TIMEOUT`.
     pub fn from_env() -> Result<Docker> {
+        let timeout = timeout_from(std::env::var("REDOCK_ENGINE_TIMEOUT").ok().as_deref())?;
         match &*PROGRAM {
-            Ok(program) => Ok(Docker::with_program(program)),
+            Ok(program) => Ok(Docker::with_program(program).with_timeout(timeout)),
             Err(detail) => Err(Error::cli_not_found(detail)),
         }
     }
 
     /// A `Docker` that runs `program` (a path, or a name looked up on PATH
-    /// when run).
+    /// when run), with the [`DEFAULT_TIMEOUT`].
     pub fn with_program(program: impl Into<PathBuf>) -> Docker {
         Docker {
             program: program.into(),
             envs: Vec::new(),
+            timeout: Some(DEFAULT_TIMEOUT),
         }
     }
 
@@ -211,9 +228,21 @@ impl Docker {
         self
     }
 
+    /// The same CLI with another deadline for the calls that should answer
+    /// at once (`None`: no deadline).
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Docker {
+        self.timeout = timeout;
+        self
+    }
+
     /// The program this runs.
     pub fn program(&self) -> &Path {
         &self.program
+    }
+
+    /// The deadline of the calls that should answer at once.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
     }
 
     /// A variable as the commands this runs see it.
@@ -227,71 +256,52 @@ impl Docker {
             .filter(|v| !v.is_empty())
     }
 
-    fn command(&self, args: &[OsString]) -> Command {
-        let mut command = Command::new(&self.program);
-        command.args(args);
-        command.envs(self.envs.iter().map(|(k, v)| (k, v)));
-        command
+    /// The CLI with `args`, without a deadline: for the calls that show
+    /// progress or take as long as their data.
+    fn long(&self, args: &[OsString]) -> Cmd {
+        let mut cmd = Cmd::new(&self.program).args(args);
+        for (key, value) in &self.envs {
+            cmd = cmd.env(key, value);
+        }
+        cmd
+    }
+
+    /// The CLI with `args`, killed at the deadline of short calls.
+    fn short(&self, args: &[OsString]) -> Cmd {
+        self.long(args).deadline(self.timeout)
     }
 
     fn display(&self, args: &[OsString]) -> String {
-        process::display(self.program.as_os_str(), args)
+        proc::display(&self.program, args)
     }
 
-    /// Runs the CLI and returns its output whatever its exit status.
-    fn run_raw(
-        &self,
-        args: &[OsString],
-        input: Option<&[u8]>,
-        on_line: &mut dyn FnMut(&str),
-    ) -> Result<(String, process::Finished)> {
-        let what = self.display(args);
-        let finished = match process::run(self.command(args), &what, input, on_line) {
-            Err(e)
-                if e.kind() == &ErrorKind::Io
-                    && !self.program.exists()
-                    && which::which(&self.program).is_err() =>
-            {
-                return Err(Error::cli_not_found(&format!(
-                    "cannot run {}",
-                    self.program.display()
-                )));
+    /// Runs `cmd` and returns its output whatever its exit status.
+    fn run_raw(&self, cmd: Cmd) -> Result<proc::Output> {
+        cmd.output().map_err(|e| self.process_error(e))
+    }
+
+    /// The error of a run of the CLI that did not come to an exit status.
+    fn process_error(&self, error: proc::ProcessError) -> Error {
+        let missing = || !self.program.exists() && which::which(&self.program).is_err();
+        match error.kind() {
+            ProcessErrorKind::NotFound => {
+                Error::cli_not_found(&format!("cannot run {}", self.program.display()))
             }
-            other => other?,
-        };
-        Ok((what, finished))
-    }
-
-    /// Runs the CLI; a non-zero exit is an error named from its stderr.
-    fn run(&self, args: Vec<OsString>, context: Context) -> Result<process::Finished> {
-        let (what, finished) = self.run_raw(&args, None, &mut |_| {})?;
-        if finished.status.success() {
-            Ok(finished)
-        } else {
-            Err(Error::from_failure(
-                &what,
-                finished.status,
-                &finished.stderr,
-                context,
-            ))
+            ProcessErrorKind::Io if missing() => {
+                Error::cli_not_found(&format!("cannot run {}", self.program.display()))
+            }
+            _ => Error::process(error),
         }
     }
 
-    /// Runs the CLI for a program in a container, whose own exit status is
-    /// the caller's business: only a failure of the CLI itself (engine
-    /// unreachable, no such container) is an error.
-    fn run_program(
-        &self,
-        args: Vec<OsString>,
-        input: Option<&[u8]>,
-        on_line: &mut dyn FnMut(&str),
-    ) -> Result<Output> {
-        let (what, finished) = self.run_raw(&args, input, on_line)?;
-        Ok(Output {
-            status: program_status(&what, &finished)?,
-            stdout: finished.stdout,
-            stderr: finished.stderr,
-        })
+    /// Runs `cmd`; a non-zero exit is an error named from its stderr.
+    fn run(&self, cmd: Cmd, context: Context) -> Result<proc::Output> {
+        let output = self.run_raw(cmd)?;
+        if output.success() {
+            Ok(output)
+        } else {
+            Err(failure(&output, context))
+        }
     }
 
     /// Argument vector for an ssh `ProxyCommand` that runs `sshd -i` in the
@@ -329,8 +339,8 @@ impl Docker {
             _ => return Ok(false),
         };
         let args = args::context_inspect(&context);
-        let finished = self.run(args.clone(), Context::Plain)?;
-        let host = parse::context_host(&finished.stdout)
+        let output = self.run(self.short(&args), Context::Plain)?;
+        let host = parse::context_host(&output.stdout)
             .map_err(|e| Error::unexpected_output(&self.display(&args), e))?;
         Ok(host.is_some_and(|host| !is_local_endpoint(&host)))
     }
@@ -347,17 +357,17 @@ impl Docker {
     /// `docker version`: the client's and the engine's versions.
     pub fn version(&self) -> Result<EngineInfo> {
         let args = args::version();
-        let finished = self.run(args.clone(), Context::Plain)?;
-        parse::version(&finished.stdout)
+        let output = self.run(self.short(&args), Context::Plain)?;
+        parse::version(&output.stdout)
             .map_err(|e| Error::unexpected_output(&self.display(&args), e))
     }
 
     /// `None` when the image does not exist.
     pub fn image_inspect(&self, reference: &str) -> Result<Option<ImageInfo>> {
         let args = args::image_inspect(reference);
-        match self.run(args.clone(), Context::ImageInspect) {
-            Ok(finished) => {
-                let images = parse::images(&finished.stdout)
+        match self.run(self.short(&args), Context::ImageInspect) {
+            Ok(output) => {
+                let images = parse::images(&output.stdout)
                     .map_err(|e| Error::unexpected_output(&self.display(&args), e))?;
                 Ok(images.into_iter().next())
             }
@@ -366,28 +376,34 @@ impl Docker {
         }
     }
 
-    /// `docker pull REFERENCE`; its progress output is not shown.
+    /// `docker pull REFERENCE`; its progress output is not shown. No deadline.
     pub fn pull(&self, reference: &str) -> Result<()> {
-        self.run(args::pull(reference), Context::Plain).map(drop)
+        self.run(self.long(&args::pull(reference)), Context::Plain)
+            .map(drop)
     }
 
-    /// `docker create`; returns the new container's id.
+    /// `docker create`; returns the new container's id. A name another
+    /// container holds is [`ErrorKind::NameInUse`].
     pub fn create(&self, spec: &CreateSpec) -> Result<String> {
         let args = args::create(spec);
-        let finished = self.run(args.clone(), Context::Plain)?;
-        self.last_line(&args, &finished.stdout)
+        let output = self.run(self.short(&args), Context::Plain)?;
+        self.last_line(&args, &output.stdout)
     }
 
     /// `docker start CONTAINER`.
     pub fn start(&self, container: &str) -> Result<()> {
-        self.run(args::start(container, false, false), Context::Plain)
-            .map(drop)
+        self.run(
+            self.short(&args::start(container, false, false)),
+            Context::Plain,
+        )
+        .map(drop)
     }
 
     /// `docker start -a [-i]`: start and wait, stdin fed from `input` when
-    /// given. `Output::stdout` holds stdout and stderr together, in the order
-    /// they came (for build steps); `Output::stderr` holds stderr alone. The
-    /// container's exit status is `Output::status`, not an error.
+    /// given; no deadline (a build step takes as long as it takes).
+    /// `Output::combined` holds stdout and stderr together, in the order they
+    /// came (for build steps). The container's exit status is
+    /// `Output::status`, not an error.
     pub fn start_attached(&self, container: &str, input: Option<&[u8]>) -> Result<Output> {
         self.start_attached_with(container, input, &mut |_| {})
     }
@@ -400,29 +416,34 @@ impl Docker {
         input: Option<&[u8]>,
         on_line: &mut dyn FnMut(&str),
     ) -> Result<Output> {
-        let args = args::start(container, true, input.is_some());
-        let (what, finished) = self.run_raw(&args, input, on_line)?;
-        Ok(Output {
-            status: program_status(&what, &finished)?,
-            stdout: finished.combined,
-            stderr: finished.stderr,
-        })
+        let mut cmd = self.long(&args::start(container, true, input.is_some()));
+        if let Some(input) = input {
+            cmd = cmd.stdin_bytes(input);
+        }
+        let output = cmd
+            .output_lines(on_line)
+            .map_err(|e| self.process_error(e))?;
+        program_output(output)
     }
 
     /// `docker cp LOCAL CONTAINER:PATH`.
     pub fn cp_into(&self, local: &Path, container: &str, path: &str) -> Result<()> {
-        self.run(args::cp_into(local, container, path), Context::Plain)
-            .map(drop)
+        self.run(
+            self.short(&args::cp_into(local, container, path)),
+            Context::Plain,
+        )
+        .map(drop)
     }
 
-    /// `docker exec [-i] CONTAINER ARGV…`, output captured; a non-zero exit of
-    /// the program is returned in `Output::status`, not as an error.
+    /// `docker exec [-i] CONTAINER ARGV…`, output captured, for a short
+    /// command (it has the deadline of short calls); a non-zero exit of the
+    /// program is returned in `Output::status`, not as an error.
     pub fn exec(&self, container: &str, argv: &[&str], input: Option<&[u8]>) -> Result<Output> {
-        self.run_program(
-            args::exec(container, argv, input.is_some()),
-            input,
-            &mut |_| {},
-        )
+        let mut cmd = self.short(&args::exec(container, argv, input.is_some()));
+        if let Some(input) = input {
+            cmd = cmd.stdin_bytes(input);
+        }
+        program_output(self.run_raw(cmd)?)
     }
 
     /// `None` when the container does not exist.
@@ -438,33 +459,33 @@ impl Docker {
         if containers.is_empty() {
             return Ok(Vec::new());
         }
-        let args = args::container_inspect(containers);
-        let (what, finished) = self.run_raw(&args, None, &mut |_| {})?;
-        if !finished.status.success() {
+        let output = self.run_raw(self.short(&args::container_inspect(containers)))?;
+        if !output.success() {
             // With some ids missing, the CLI exits 1 but still prints the
             // ones it found; anything else is a real failure.
-            let error =
-                Error::from_failure(&what, finished.status, &finished.stderr, Context::Plain);
+            let error = failure(&output, Context::Plain);
             if error.kind() != &ErrorKind::NoSuchObject {
                 return Err(error);
             }
         }
-        let text = String::from_utf8_lossy(&finished.stdout);
+        let text = String::from_utf8_lossy(&output.stdout);
         if text.trim().is_empty() {
             return Ok(Vec::new());
         }
-        parse::containers(text.as_bytes()).map_err(|e| Error::unexpected_output(&what, e))
+        parse::containers(text.as_bytes())
+            .map_err(|e| Error::unexpected_output(output.command(), e))
     }
 
     /// `docker ps -a --no-trunc --filter label=KEY[=VALUE]…`.
     pub fn ps(&self, label_filters: &[String]) -> Result<Vec<PsEntry>> {
         let args = args::ps(label_filters);
-        let finished = self.run(args.clone(), Context::Plain)?;
-        parse::ps_lines(&finished.stdout)
+        let output = self.run(self.short(&args), Context::Plain)?;
+        parse::ps_lines(&output.stdout)
             .map_err(|e| Error::unexpected_output(&self.display(&args), e))
     }
 
-    /// `docker commit [-m] [-a] [-c CHANGE…] CONTAINER REFERENCE`; returns the image id.
+    /// `docker commit [-m] [-a] [-c CHANGE…] CONTAINER REFERENCE`; returns the
+    /// image id. No deadline.
     pub fn commit(
         &self,
         container: &str,
@@ -474,27 +495,26 @@ impl Docker {
         changes: &[String],
     ) -> Result<String> {
         let args = args::commit(container, reference, message, author, changes);
-        let finished = self.run(args.clone(), Context::Plain)?;
-        self.last_line(&args, &finished.stdout)
+        let output = self.run(self.long(&args), Context::Plain)?;
+        self.last_line(&args, &output.stdout)
     }
 
     /// `docker rm -f -v`; Ok(false) when there was no such container.
     pub fn rm(&self, container: &str) -> Result<bool> {
-        let args = args::rm(container);
-        let (what, finished) = self.run_raw(&args, None, &mut |_| {})?;
+        let output = self.run_raw(self.short(&args::rm(container)))?;
         // Some CLI versions report a missing container on stderr and still
         // exit 0 when forced (see fixtures/docker/engine-20.10).
-        let error = Error::from_failure(&what, finished.status, &finished.stderr, Context::Plain);
+        let error = failure(&output, Context::Plain);
         match error.kind() {
             ErrorKind::NoSuchObject => Ok(false),
-            _ if finished.status.success() => Ok(true),
+            _ if output.success() => Ok(true),
             _ => Err(error),
         }
     }
 
     /// `docker rmi`; Ok(false) when there was no such image.
     pub fn rmi(&self, reference: &str, force: bool) -> Result<bool> {
-        match self.run(args::rmi(reference, force), Context::Plain) {
+        match self.run(self.short(&args::rmi(reference, force)), Context::Plain) {
             Ok(_) => Ok(true),
             Err(e) if e.kind() == &ErrorKind::NoSuchObject => Ok(false),
             Err(e) => Err(e),
@@ -502,146 +522,88 @@ impl Docker {
     }
 
     /// `docker import [-c CHANGE…] TARBALL REFERENCE`; returns the image id.
+    /// No deadline.
     pub fn import(&self, source: &Path, reference: &str, changes: &[String]) -> Result<String> {
         let args = args::import(source, reference, changes);
-        let finished = self.run(args.clone(), Context::Plain)?;
-        self.last_line(&args, &finished.stdout)
+        let output = self.run(self.long(&args), Context::Plain)?;
+        self.last_line(&args, &output.stdout)
     }
 
     /// `tar -C DIR --numeric-owner -c . | docker import - REFERENCE`, streamed
-    /// through a pipe (no temporary tarball); returns the image id.
+    /// through a pipe (no temporary tarball); returns the image id. No
+    /// deadline.
     pub fn import_dir(&self, dir: &Path, reference: &str, changes: &[String]) -> Result<String> {
-        let tar_args: Vec<OsString> = vec![
-            "-C".into(),
-            dir.into(),
-            "--numeric-owner".into(),
-            "-c".into(),
-            ".".into(),
-        ];
-        let tar_what = process::display(OsStr::new("tar"), &tar_args);
-        let mut tar = Command::new("tar");
-        tar.args(&tar_args);
-        self.import_stream(tar, tar_what, false, reference, changes)
+        let tar = Cmd::new("tar")
+            .arg("-C")
+            .arg(dir)
+            .args(["--numeric-owner", "-c", "."]);
+        self.import_from(&tar, reference, changes)
     }
 
     /// `docker export CONTAINER | docker import [-c CHANGE…] - REFERENCE`,
     /// streamed: the container's file system as a one-layer image that has
     /// only the configuration `changes` give it (no labels, CMD or ENV of the
-    /// container or its image carry over). Returns the image id.
+    /// container or its image carry over). Returns the image id. No deadline.
     pub fn flatten(&self, container: &str, reference: &str, changes: &[String]) -> Result<String> {
-        let args = args::export(container);
-        let what = self.display(&args);
-        self.import_stream(self.command(&args), what, true, reference, changes)
+        self.import_from(&self.long(&args::export(container)), reference, changes)
     }
 
-    /// Pipes the stdout of `producer` into `docker import -`.
-    fn import_stream(
-        &self,
-        mut producer: Command,
-        producer_what: String,
-        producer_is_docker: bool,
-        reference: &str,
-        changes: &[String],
-    ) -> Result<String> {
-        let mut source = producer
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| Error::io(format!("cannot run `{producer_what}`"), e))?;
-        let source_stdout = source
-            .stdout
-            .take()
-            .expect("the producer's stdout is piped");
-        let source_stderr = source
-            .stderr
-            .take()
-            .expect("the producer's stderr is piped");
-        // The producer's stderr is read while docker import runs, so that
-        // neither can block on a full pipe.
-        let source_errors = std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = std::io::Read::read_to_end(&mut { source_stderr }, &mut bytes);
-            bytes
-        });
-
+    /// `producer | docker import - REFERENCE`.
+    fn import_from(&self, producer: &Cmd, reference: &str, changes: &[String]) -> Result<String> {
         let args = args::import(Path::new("-"), reference, changes);
-        let what = self.display(&args);
-        let mut command = self.command(&args);
-        command
-            .stdin(Stdio::from(source_stdout))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let imported = command
-            .spawn()
-            .map_err(|e| Error::io(format!("cannot run `{what}`"), e))
-            .and_then(|mut child| process::collect(&mut child, &what, None, &mut |_| {}));
-        // Whatever docker did, the producer is reaped; when docker died
-        // early, the producer gets EPIPE and exits on its own.
-        let source_status = source
-            .wait()
-            .map_err(|e| Error::io(format!("cannot wait for `{producer_what}`"), e));
-        let source_stderr = source_errors.join().unwrap_or_default();
-        let imported = imported?;
-        let source_status = source_status?;
-        if !source_status.success() {
-            // docker may have imported what came before the failure: a
-            // partial image under the caller's name must not stay behind.
-            if imported.status.success() {
-                if let Ok(id) = self.last_line(&args, &imported.stdout) {
-                    let _ = self.rmi(&id, true);
-                }
-            }
-            return Err(if producer_is_docker {
-                Error::from_failure(
-                    &producer_what,
-                    source_status,
-                    &source_stderr,
-                    Context::Plain,
-                )
-            } else {
-                Error::failed(&producer_what, source_status, &source_stderr)
-            });
+        let output = producer
+            .pipe(&self.long(&args))
+            .output()
+            .map_err(|e| self.process_error(e))?;
+        if output.success() {
+            return self.last_line(&args, &output.stdout);
         }
-        if !imported.status.success() {
-            return Err(Error::from_failure(
-                &what,
-                imported.status,
-                &imported.stderr,
-                Context::Plain,
-            ));
+        // docker may have imported what came before the producer failed: a
+        // partial image under the caller's name must not stay behind.
+        if let Ok(id) = self.last_line(&args, &output.stdout) {
+            let _ = self.rmi(&id, true);
         }
-        self.last_line(&args, &imported.stdout)
+        Err(failure(&output, Context::Plain))
     }
 
     /// `docker tag SOURCE TARGET`.
     pub fn tag(&self, source: &str, target: &str) -> Result<()> {
-        self.run(args::tag(source, target), Context::Plain)
+        self.run(self.short(&args::tag(source, target)), Context::Plain)
             .map(drop)
     }
 
-    /// `docker logs [-f] CONTAINER` with output inherited (streams to the terminal).
+    /// `docker logs [-f] CONTAINER` with output inherited (streams to the
+    /// terminal). No deadline; following is an interactive session, which
+    /// a signal ends without an error.
     pub fn logs_inherit(&self, container: &str, follow: bool) -> Result<()> {
-        let args = args::logs(container, follow, None);
-        let what = self.display(&args);
-        let status = self
-            .command(&args)
-            .stdin(Stdio::null())
-            .status()
-            .map_err(|e| Error::io(format!("cannot run `{what}`"), e))?;
-        if status.success() {
-            Ok(())
-        } else {
+        let mut cmd = self
+            .long(&args::logs(container, follow, None))
+            .stdout_inherit()
+            .stderr_inherit();
+        if follow {
+            cmd = cmd.foreground();
+        }
+        match cmd.output() {
+            Ok(output) if output.success() => Ok(()),
             // The CLI's own message went to the terminal already.
-            Err(Error::failed(&what, status, b""))
+            Ok(output) => Err(Error::process(output.failure())),
+            // Ctrl-C is how following ends.
+            Err(e) if follow && e.kind() == ProcessErrorKind::Interrupted => Ok(()),
+            Err(e) => Err(self.process_error(e)),
         }
     }
 
     /// Last `lines` lines of the container's output (stdout and stderr), for messages.
     pub fn logs_tail(&self, container: &str, lines: usize) -> Result<String> {
-        let args = args::logs(container, false, Some(lines));
-        let finished = self.run(args, Context::Plain)?;
-        Ok(String::from_utf8_lossy(&finished.combined).into_owned())
+        // Both streams in the order they came, as the container wrote them.
+        let output = self
+            .short(&args::logs(container, false, Some(lines)))
+            .output_lines(&mut |_| {})
+            .map_err(|e| self.process_error(e))?;
+        if !output.success() {
+            return Err(failure(&output, Context::Plain));
+        }
+        Ok(String::from_utf8_lossy(&output.combined).into_owned())
     }
 
     /// The last non-empty line of stdout: the id `create`, `commit` and
@@ -661,26 +623,27 @@ fn is_local_endpoint(host: &str) -> bool {
     host.starts_with("unix://") || host.starts_with("npipe://")
 }
 
-/// An exit status as a shell shows it: the code, or 128 + the signal.
-fn exit_code(status: std::process::ExitStatus) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
-    status
-        .code()
-        .or_else(|| status.signal().map(|s| 128 + s))
-        .unwrap_or(-1)
+/// The failure of a finished call, named from its stderr.
+fn failure(output: &proc::Output, context: Context) -> Error {
+    Error::from_failure(output.command(), output.status, &output.stderr, context)
 }
 
-/// The exit status of the program `docker exec` or `docker start -a` ran:
-/// its own failure is its caller's business, while a failure of the CLI
-/// (no such container, engine unreachable…) is an error.
-fn program_status(what: &str, finished: &process::Finished) -> Result<i32> {
-    if !finished.status.success() {
-        let error = Error::from_failure(what, finished.status, &finished.stderr, Context::Plain);
+/// The output of the program `docker exec` or `docker start -a` ran: its
+/// own failure is its caller's business, while a failure of the CLI (no
+/// such container, engine unreachable…) is an error.
+fn program_output(output: proc::Output) -> Result<Output> {
+    if !output.success() {
+        let error = failure(&output, Context::Plain);
         if error.kind() != &ErrorKind::Failed {
             return Err(error);
         }
     }
-    Ok(exit_code(finished.status))
+    Ok(Output {
+        status: output.code(),
+        stdout: output.stdout,
+        stderr: output.stderr,
+        combined: output.combined,
+    })
 }
 
 #[cfg(test)]
@@ -781,6 +744,113 @@ mod tests {
         assert!(error
             .to_string()
             .starts_with("docker CLI not found on PATH; install it or set REDOCK_DOCKER"));
+    }
+
+    #[test]
+    fn engine_timeout_from_the_environment() {
+        assert_eq!(timeout_from(None).unwrap(), Some(DEFAULT_TIMEOUT));
+        assert_eq!(timeout_from(Some("")).unwrap(), Some(DEFAULT_TIMEOUT));
+        assert_eq!(timeout_from(Some("0")).unwrap(), None);
+        assert_eq!(
+            timeout_from(Some("2.5")).unwrap(),
+            Some(Duration::from_millis(2500))
+        );
+        for bad in ["-1", "soon", "inf", "NaN"] {
+            let error = timeout_from(Some(bad)).unwrap_err();
+            assert_eq!(error.kind(), &ErrorKind::InvalidEnvironment, "{bad}");
+            assert!(error
+                .to_string()
+                .starts_with(&format!("REDOCK_ENGINE_TIMEOUT={bad} is not")));
+        }
+    }
+
+    /// A fake engine CLI that answers `version` and hangs on `ps` and
+    /// `inspect`, with a grandchild `sleep`; it writes its pid and the
+    /// grandchild's to `pids` once both run.
+    fn hanging_cli(dir: &Path) -> (PathBuf, PathBuf) {
+        let pids = dir.join("pids");
+        let version = format!(
+            "{}/../../fixtures/docker/engine-20.10/version.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let script = format!(
+            "#!/bin/sh\n\
+             case \"$1\" in\n\
+             version) exec cat '{version}' ;;\n\
+             ps|inspect|container) ;;\n\
+             *) echo \"unexpected $1\" >&2; exit 2 ;;\n\
+             esac\n\
+             sleep 1000 & echo $! $$ >'{pids}.tmp' && mv '{pids}.tmp' '{pids}'\n\
+             wait\n",
+            pids = pids.display()
+        );
+        let program = dir.join("docker");
+        // Written by a child: a file this process held open for writing
+        // could be inherited by a process another test forks meanwhile,
+        // and running it would fail with "text file busy".
+        Cmd::new("sh")
+            .args(["-c", "cat >\"$1\" && chmod 755 \"$1\"", "sh"])
+            .arg(&program)
+            .stdin_bytes(script)
+            .run()
+            .unwrap();
+        (program, pids)
+    }
+
+    /// Whether process `pid` is gone (a zombie no longer runs).
+    fn gone(pid: i32) -> bool {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => true,
+            Ok(stat) => stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+        }
+    }
+
+    #[test]
+    fn a_hanging_call_fails_at_its_deadline_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (program, pids) = hanging_cli(dir.path());
+        let docker = Docker::with_program(&program)
+            .with_timeout(Some(Duration::from_millis(300)))
+            .with_env("DOCKER_HOST", "")
+            .with_env("DOCKER_CONTEXT", "");
+        // Calls that answer are not disturbed by the deadline.
+        assert_eq!(docker.version().unwrap().server_version, "20.10.24+dfsg1");
+
+        let started = std::time::Instant::now();
+        let error = docker.ps(&["io.redock.name".into()]).unwrap_err();
+        assert_eq!(error.kind(), &ErrorKind::Timeout, "{error}");
+        let format = proc::quote(std::ffi::OsStr::new(args::PS_FORMAT));
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "process didn't exit successfully: \
+                 `docker ps -a --no-trunc --filter label=io.redock.name --format {}` \
+                 (timed out after 0.3 s)",
+                format.to_string_lossy()
+            )
+        );
+        // The grandchild held the output pipe: returning at all shows it died.
+        assert!(started.elapsed() < Duration::from_secs(60));
+        let pids: Vec<i32> = std::fs::read_to_string(&pids)
+            .unwrap()
+            .split_whitespace()
+            .map(|p| p.parse().unwrap())
+            .collect();
+        assert_eq!(pids.len(), 2);
+        let start = std::time::Instant::now();
+        while !pids.iter().all(|&pid| gone(pid)) {
+            assert!(start.elapsed() < Duration::from_secs(30), "left: {pids:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+
+        // Every short call has the deadline.
+        let error = docker
+            .with_timeout(Some(Duration::from_millis(100)))
+            .inspect_container("web")
+            .unwrap_err();
+        assert_eq!(error.kind(), &ErrorKind::Timeout, "{error}");
     }
 
     #[test]

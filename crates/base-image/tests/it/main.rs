@@ -64,7 +64,7 @@ fn run_in(cleanup: &mut Cleanup, image: &str, script: &str) -> (i32, String) {
     let out = docker.start_attached(&id, None).unwrap();
     (
         out.status,
-        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.combined).into_owned(),
     )
 }
 

@@ -168,8 +168,9 @@ fn attached_start_feeds_stdin_and_captures_both_streams() {
         )
         .unwrap();
     assert_eq!(out.status, 3);
-    let all = String::from_utf8_lossy(&out.stdout);
+    let all = String::from_utf8_lossy(&out.combined);
     assert!(all.contains("out\n") && all.contains("err\n"), "{all:?}");
+    assert_eq!(out.stdout, b"out\n");
     assert_eq!(out.stderr, b"err\n");
     lines.sort();
     assert_eq!(lines, ["err", "out"]);
@@ -295,17 +296,4 @@ fn flatten_keeps_files_and_drops_config() {
         .image_inspect(&format!("{name}:none"))
         .unwrap()
         .is_none());
-}
-
-#[test]
-fn run_captured_reports_status_and_output() {
-    let mut command = std::process::Command::new("sh");
-    command.args(["-c", "read line; echo \"got $line\"; echo bad >&2; exit 4"]);
-    let mut seen = Vec::new();
-    let out = docker_exec::run_captured(command, Some(b"x\n"), &mut |l| seen.push(l.to_string()))
-        .unwrap();
-    assert_eq!(out.status, 4);
-    assert_eq!(out.stderr, b"bad\n");
-    assert_eq!(seen.len(), 2);
-    assert!(seen.contains(&"got x".to_string()));
 }
