@@ -82,11 +82,15 @@ mod config;
 mod error;
 mod lex;
 mod pattern;
+mod render;
 mod resolve;
 mod sha1;
 mod update;
+mod version;
 
-pub use config::{quote, Config, HostBlock};
+pub use config::{quote, Config, HostBlock, HostOption, LineId};
 pub use error::{Error, ErrorKind};
+pub use render::{quote_argument, render, render_for, render_str};
 pub use resolve::{supported_options, Resolved, Resolver};
 pub use update::{update_file, ConfigFile, Update};
+pub use version::Openssh;
