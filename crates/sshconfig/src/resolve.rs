@@ -823,7 +823,8 @@ impl Pass<'_> {
             }
             attributes += 1;
             if lower == b"canonical" || lower == b"final" {
-                if lower == b"final" {
+                // Since 10.1 only `final` without `!` asks for the final pass.
+                if lower == b"final" && !(negate && version.at_least(10, 1)) {
                     self.want_final = true;
                 }
                 if self.final_pass == negate {
