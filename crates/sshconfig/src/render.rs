@@ -63,7 +63,8 @@ pub fn render(keyword: &str, value: &[u8]) -> Result<Vec<u8>, Error> {
                     keyword,
                     value,
                     &format!(
-                        "OpenSSH {}.{} reads it from `{}`, {}.{} from `{}`; no text reads the same in both",
+                        "releases read it differently (OpenSSH {}.{} needs the text `{}`, {}.{} \
+                         needs `{}`); render_for writes it for one release",
                         earlier.major(),
                         earlier.minor(),
                         String::from_utf8_lossy(t),
@@ -302,7 +303,8 @@ fn hostname(keyword: &str, value: &[u8]) -> Result<Vec<u8>, Error> {
         return Err(unrepresentable(
             keyword,
             value,
-            "ssh lower-cases host names and no host has such a name",
+            "it is not UTF-8, and ssh's lower-casing and address checks of host names are \
+             modelled for text only",
         ));
     };
     let canonical = canonical_host(text);

@@ -7,11 +7,10 @@
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use sshconfig::{render, render_for, ErrorKind, Openssh};
+use sshconfig::{render, render_for, ErrorKind, Openssh, Resolver};
 
 use crate::differential::installed_openssh;
 
@@ -385,8 +384,11 @@ fn proxy_commands_run_exactly_the_command() {
             ),
         )
         .unwrap();
-        fs::set_permissions(&program, fs::Permissions::from_mode(0o755)).unwrap();
-        let mut value = shell_quote(program.as_os_str().as_bytes());
+        // sh reads the program rather than executing it: executing a file
+        // just written fails with ETXTBSY when another test thread forked
+        // while it was open for writing.
+        let mut value = b"/bin/sh ".to_vec();
+        value.extend_from_slice(&shell_quote(program.as_os_str().as_bytes()));
         value.extend_from_slice(b" exec -i ");
         value.extend_from_slice(&shell_quote(piece));
         value.extend_from_slice(b" 100% \"%h\"");
@@ -394,12 +396,17 @@ fn proxy_commands_run_exactly_the_command() {
         let text =
             rendered(&version, "ProxyCommand", &value).unwrap_or_else(|e| panic!("{what}: {e}"));
         // What sh does with the value itself.
-        let status = Command::new("/bin/sh")
+        let direct = Command::new("/bin/sh")
             .arg("-c")
             .arg(OsStr::from_bytes(&[b"exec ", &value[..]].concat()))
-            .status()
+            .stdin(Stdio::null())
+            .output()
             .unwrap();
-        assert!(status.success());
+        assert!(
+            direct.status.success(),
+            "{what}: sh failed: {}",
+            String::from_utf8_lossy(&direct.stderr)
+        );
         let expected = fs::read(&record).unwrap();
         fs::remove_file(&record).unwrap();
         // What ssh runs.
@@ -510,7 +517,20 @@ fn settings_take_only_values_ssh_accepts() {
                 .unwrap_or_else(|e| panic!("{what}: {e}"));
             assert_eq!(text, value.as_bytes());
             let config = config_with(dir.path(), "config", keyword, &text, "");
-            ssh_g(dir.path(), &config).unwrap_or_else(|e| panic!("{what}: {e}"));
+            let out = ssh_g(dir.path(), &config).unwrap_or_else(|e| panic!("{what}: {e}"));
+            // ssh prints the setting as the resolver says it does.
+            let lower = keyword.to_ascii_lowercase();
+            let resolved = Resolver::new()
+                .openssh(version.clone())
+                .config_file(&config)
+                .resolve("rt")
+                .unwrap();
+            let expected: Vec<Vec<u8>> = resolved
+                .get_all(&lower)
+                .iter()
+                .map(|v| v.as_bytes().to_vec())
+                .collect();
+            assert_eq!(printed(&out, &lower), expected, "{what}");
         }
         let more: &[&[u8]] = if *keyword == "Port" {
             &[b"0", b"99999", b"+22", b"022", b"ssh"]
