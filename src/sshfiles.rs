@@ -242,9 +242,11 @@ impl UserConfig {
         };
         // Where an existing Include is: None, or whether it is in a block.
         let existing = |config: &Config| {
-            config
-                .find_include(&target)
-                .map(|i| (i + 1, config.is_in_block(i)))
+            let found = config.find_include(&target)?;
+            Some((
+                config.line_number(found).ok()?,
+                config.is_in_block(found).ok()?,
+            ))
         };
         let present = |(line, in_block): (usize, bool)| match in_block {
             true => IncludeOutcome::InBlock(line),

@@ -20,10 +20,10 @@ use std::time::{Duration, Instant};
 use crate::cmd::{self, TempDir};
 use crate::{fixture, project_root, DynError};
 
-const SUITE: &str = "trixie";
+pub(crate) const SUITE: &str = "trixie";
 
 /// The debootstrapped trixie the toolchain image is made from.
-const BASE_IMAGE: &str = "redock-fixture/debian:trixie";
+pub(crate) const BASE_IMAGE: &str = "redock-fixture/debian:trixie";
 
 /// The toolchain image's repository; its tag is a hash of [`PACKAGES`].
 const RUST_IMAGE: &str = "redock-fixture/trixie-rust";
@@ -96,7 +96,7 @@ fn check(steps: &mut Steps) -> Result<(), DynError> {
     fixture::ensure_image(SUITE, BASE_IMAGE, &[])?;
 
     steps.start("toolchain image");
-    ensure_rust_image(&rust_image, &name)?;
+    ensure_packages_image(&rust_image, PACKAGES, &name)?;
 
     steps.start("container and source");
     let c = Container::start(&name, &rust_image)?;
@@ -117,22 +117,10 @@ fn check(steps: &mut Steps) -> Result<(), DynError> {
     c.exec(["cargo", "build", "--workspace", "--all-targets"])?;
 
     // Every test binary runs even when one fails, so that one run shows
-    // everything trixie breaks.
-    // sshconfig resolves as OpenSSH 9.x does and its differential test
-    // holds it to the installed `ssh -G`; trixie ships OpenSSH 10, whose %C
-    // hash also covers a ProxyJump host. That comparison runs in
-    // `cargo xtask ci` against the host's 9.x.
+    // everything trixie breaks. sshconfig's comparisons with ssh run too:
+    // they follow the release `ssh -V` names, here trixie's OpenSSH 10.
     steps.start("cargo test --workspace");
-    println!("(skipping sshconfig's ssh -G differential test: trixie has OpenSSH 10)");
-    c.exec([
-        "cargo",
-        "test",
-        "--workspace",
-        "--no-fail-fast",
-        "--",
-        "--skip",
-        "differential::resolution_matches_ssh_g",
-    ])
+    c.exec(["cargo", "test", "--workspace", "--no-fail-fast"])
 }
 
 /// The numbered progress lines and how long each step took.
@@ -161,12 +149,18 @@ impl Steps {
 /// `redock-fixture/trixie-rust:<hash>`: a new package list makes a new image
 /// rather than reusing one that lacks a package.
 fn rust_image() -> String {
+    packages_image(RUST_IMAGE, PACKAGES)
+}
+
+/// `REPOSITORY:<hash of the suite and packages>`, the name of an image of
+/// the trixie base with `packages` installed.
+pub(crate) fn packages_image(repository: &str, packages: &[&str]) -> String {
     let mut list = String::from(SUITE);
-    for package in PACKAGES {
+    for package in packages {
         list.push('\n');
         list.push_str(package);
     }
-    format!("{RUST_IMAGE}:{:016x}", fnv1a(list.as_bytes()))
+    format!("{repository}:{:016x}", fnv1a(list.as_bytes()))
 }
 
 /// FNV-1a, 64 bits: stable across Rust versions, unlike `DefaultHasher`.
@@ -176,17 +170,24 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-/// Installs [`PACKAGES`] into a container of the base image and commits it,
-/// unless the image exists.
-fn ensure_rust_image(image: &str, name: &str) -> Result<(), DynError> {
+/// Installs `packages` into a container of the base image (which
+/// containers build from debootstrap when missing) and commits it as
+/// `image`, unless that image exists. Containers reach Debian's mirror;
+/// nothing is pulled from a registry.
+pub(crate) fn ensure_packages_image(
+    image: &str,
+    packages: &[&str],
+    name: &str,
+) -> Result<(), DynError> {
     if cmd::new("docker")
         .args(["image", "inspect", image])
         .succeeds()
     {
-        println!("toolchain image {image} exists; reusing it");
+        println!("image {image} exists; reusing it");
         return Ok(());
     }
-    println!("toolchain image {image} is missing: installing the packages");
+    fixture::ensure_image(SUITE, BASE_IMAGE, &[])?;
+    println!("image {image} is missing: installing the packages");
     let name = format!("{name}-apt");
     // Removed before anything can fail, so that a failed install leaves
     // nothing behind.
@@ -195,14 +196,14 @@ fn ensure_rust_image(image: &str, name: &str) -> Result<(), DynError> {
         "apt-get update && \
          DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {} && \
          apt-get clean && rm -rf /var/lib/apt/lists/*",
-        PACKAGES.join(" ")
+        packages.join(" ")
     );
     cmd::new("docker")
         .args(["run", "--name", &name, BASE_IMAGE, "sh", "-c", &script])
         .run()
         .map_err(|e| format!("trixie lacks a package the build needs: {e}"))?;
     cmd::new("docker").args(["commit", &name, image]).read()?;
-    println!("toolchain image {image} is ready");
+    println!("image {image} is ready");
     Ok(())
 }
 
@@ -360,13 +361,13 @@ fn tar_into(root: &Path, list: &Path, name: &str) -> Result<(), DynError> {
 
 /// A container this run made, removed on drop whether the run passed or
 /// not.
-struct Container {
-    name: String,
+pub(crate) struct Container {
+    pub(crate) name: String,
 }
 
 impl Container {
     /// Starts an idle container to `docker exec` the steps in.
-    fn start(name: &str, image: &str) -> Result<Container, DynError> {
+    pub(crate) fn start(name: &str, image: &str) -> Result<Container, DynError> {
         let container = Container {
             name: name.to_string(),
         };
@@ -380,7 +381,7 @@ impl Container {
         Ok(container)
     }
 
-    fn exec<I, S>(&self, argv: I) -> Result<(), DynError>
+    pub(crate) fn exec<I, S>(&self, argv: I) -> Result<(), DynError>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,

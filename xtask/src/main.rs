@@ -19,6 +19,8 @@
 //!   completions under `target/dist/` as a package installs them.
 //! - `package-check`: package the `sshconfig` crate and build it from its
 //!   `.crate` alone.
+//! - `sshconfig-diff`: compare the `sshconfig` crate with Debian 13's
+//!   OpenSSH 10.0 in a container (the host's ssh is compared in `ci`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -29,6 +31,7 @@ mod cmd;
 mod debian;
 mod dist;
 mod fixture;
+mod sshdiff;
 mod tidy;
 
 type DynError = Box<dyn std::error::Error>;
@@ -44,7 +47,8 @@ tasks:
   bench                     time sshconfig, and redock against docker + ssh
   debian-check              build and test with Debian trixie's packages, offline
   dist [--check]            lay out target/dist/ as a package installs it
-  package-check             package sshconfig and build it from the .crate";
+  package-check             package sshconfig and build it from the .crate
+  sshconfig-diff            compare sshconfig with OpenSSH 10.0 in a trixie container";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
         "debian-check" => debian::run(rest),
         "dist" => dist::run(rest),
         "package-check" => dist::package_check(rest),
+        "sshconfig-diff" => sshdiff::run(rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())

@@ -4,7 +4,9 @@ use std::ffi::OsStr;
 use std::ops::Range;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::error::{Error, ErrorKind};
 use crate::lex::{self, LineKind};
 
 /// One configuration file, kept line by line with its exact bytes.
@@ -15,6 +17,11 @@ use crate::lex::{self, LineKind};
 /// missing final newline). Edits touch only the lines they add, replace or
 /// remove.
 ///
+/// Lines are addressed by [`LineId`] handles, not by position: a handle
+/// taken before an edit still names its line afterwards, wherever the line
+/// moved, or is refused with [`ErrorKind::NoSuchLine`] once the line is
+/// gone; it never names another line.
+///
 /// ```
 /// use sshconfig::Config;
 ///
@@ -22,21 +29,55 @@ use crate::lex::{self, LineKind};
 /// let mut config = Config::parse(text);
 /// assert_eq!(config.to_bytes(), text);
 ///
+/// let host = config.first_host_or_match().unwrap();
 /// let at = config.insert_before_first_host_or_match("Include ~/.redock/ssh_config");
 /// assert_eq!(
 ///     config.to_bytes(),
 ///     b"# mine\r\n\r\nInclude ~/.redock/ssh_config\r\nHost *\r\n\tUser=me\r\n"
 /// );
-/// config.remove_line(at);
+/// assert_eq!(config.line_number(host).unwrap(), 4);
+/// config.remove_line(at).unwrap();
 /// assert_eq!(config.to_bytes(), text);
+/// assert!(config.remove_line(at).is_err());
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     lines: Vec<Line>,
 }
 
+impl PartialEq for Config {
+    /// Two configurations are equal when they hold the same bytes.
+    fn eq(&self, other: &Config) -> bool {
+        self.lines.len() == other.lines.len()
+            && self
+                .lines
+                .iter()
+                .zip(&other.lines)
+                .all(|(a, b)| a.raw == b.raw)
+    }
+}
+
+impl Eq for Config {}
+
+/// A handle on one line of a [`Config`].
+///
+/// Every line gets an identity when it is parsed or inserted that no other
+/// line of any configuration in the process shares; a handle therefore
+/// names its own line or none. A clone of a configuration holds the same
+/// lines, so handles taken from either address both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LineId(u64);
+
+/// Where line identities come from: unique across the process, so that a
+/// handle of one configuration never names a line of another.
+static NEXT_LINE_ID: AtomicU64 = AtomicU64::new(1);
+
+fn new_ids(count: usize) -> u64 {
+    NEXT_LINE_ID.fetch_add(count as u64, Ordering::Relaxed)
+}
+
 /// One line: its content and its terminator (`\n`, `\r\n` or nothing).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 struct Line {
     raw: Vec<u8>,
     /// The terminator an edit appended to a final line that had none, so
@@ -44,9 +85,51 @@ struct Line {
     added_eol: Option<&'static str>,
     /// Whether an edit created this line (rather than the parsed file).
     added: bool,
+    /// How many bytes at the end of `raw` are its terminator.
+    term: usize,
+    id: u64,
 }
 
 impl Line {
+    fn parsed(raw: Vec<u8>, id: u64) -> Line {
+        let term = if raw.ends_with(b"\r\n") {
+            2
+        } else {
+            usize::from(raw.ends_with(b"\n"))
+        };
+        Line {
+            raw,
+            added_eol: None,
+            added: false,
+            term,
+            id,
+        }
+    }
+
+    /// A line an edit creates, without terminator yet.
+    fn added(body: Vec<u8>) -> Line {
+        Line {
+            raw: body,
+            added_eol: None,
+            added: true,
+            term: 0,
+            id: new_ids(1),
+        }
+    }
+
+    fn terminate(&mut self, eol: &str) {
+        self.raw.extend_from_slice(eol.as_bytes());
+        self.term = eol.len();
+    }
+
+    /// Takes the last `n` bytes (the terminator) away.
+    fn unterminate(&mut self, n: usize) {
+        self.raw.truncate(self.raw.len() - n);
+        if n > 0 {
+            self.term = 0;
+        }
+    }
+
     fn content(&self) -> &[u8] {
         let raw = &self.raw[..];
         if let Some(body) = raw.strip_suffix(b"\n") {
@@ -58,6 +141,12 @@ impl Line {
 
     fn is_terminated(&self) -> bool {
         self.raw.ends_with(b"\n")
+    }
+
+    /// The line without its terminator (the `\n` or `\r\n` it was parsed
+    /// with, or the one an edit gave it).
+    fn body(&self) -> &[u8] {
+        &self.raw[..self.raw.len() - self.term]
     }
 
     fn kind(&self) -> LineKind {
@@ -89,18 +178,40 @@ impl Line {
     fn starts_block(&self) -> bool {
         matches!(self.keyword().as_deref(), Some(b"host") | Some(b"match"))
     }
+
+    /// The unquoted arguments as ssh splits them.
+    fn arguments(&self) -> Vec<Vec<u8>> {
+        match self.kind() {
+            LineKind::Directive(d) => lex::argv_split(&d.rest).unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
 }
 
-/// A `Host` block found by [`Config::host_block`].
+/// A `Host` block found by [`Config::host_block`] or [`Config::host_blocks`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostBlock {
-    /// The lines of the block: the `Host` line and the lines that follow it
-    /// up to the next `Host` or `Match`, without trailing blank and comment
-    /// lines (they belong to whatever follows).
-    pub lines: Range<usize>,
-    /// The block's options in order, as `(keyword as written, arguments)`;
-    /// the arguments are unquoted and joined by single spaces.
-    pub options: Vec<(String, String)>,
+    /// The patterns of the `Host` line, unquoted.
+    pub patterns: Vec<String>,
+    /// The `Host` line.
+    pub host_line: LineId,
+    /// The lines of the block in file order: the `Host` line and the lines
+    /// that follow it up to the next `Host` or `Match`, without trailing
+    /// blank and comment lines (they belong to whatever follows).
+    pub lines: Vec<LineId>,
+    /// The block's options in order.
+    pub options: Vec<HostOption>,
+}
+
+/// One option line of a [`HostBlock`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostOption {
+    /// The keyword as written.
+    pub keyword: String,
+    /// The arguments, unquoted and joined by single spaces.
+    pub value: String,
+    /// The line it is on.
+    pub line: LineId,
 }
 
 impl HostBlock {
@@ -108,33 +219,31 @@ impl HostBlock {
     pub fn get(&self, keyword: &str) -> Option<&str> {
         self.options
             .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(keyword))
-            .map(|(_, v)| v.as_str())
+            .find(|o| o.keyword.eq_ignore_ascii_case(keyword))
+            .map(|o| o.value.as_str())
     }
 }
 
 impl Config {
     /// Splits `bytes` into lines. Never fails.
     pub fn parse(bytes: &[u8]) -> Config {
-        let mut lines = Vec::new();
+        let mut raws = Vec::new();
         let mut start = 0;
         for (i, &b) in bytes.iter().enumerate() {
             if b == b'\n' {
-                lines.push(Line {
-                    raw: bytes[start..=i].to_vec(),
-                    added_eol: None,
-                    added: false,
-                });
+                raws.push(bytes[start..=i].to_vec());
                 start = i + 1;
             }
         }
         if start < bytes.len() {
-            lines.push(Line {
-                raw: bytes[start..].to_vec(),
-                added_eol: None,
-                added: false,
-            });
+            raws.push(bytes[start..].to_vec());
         }
+        let first = new_ids(raws.len());
+        let lines = raws
+            .into_iter()
+            .enumerate()
+            .map(|(i, raw)| Line::parsed(raw, first + i as u64))
+            .collect();
         Config { lines }
     }
 
@@ -157,17 +266,37 @@ impl Config {
         self.lines.is_empty()
     }
 
-    /// Line `index` without its line terminator (a trailing `\r` of a CRLF
+    /// Handles on every line, in file order.
+    pub fn lines(&self) -> impl Iterator<Item = LineId> + '_ {
+        self.lines.iter().map(|l| LineId(l.id))
+    }
+
+    fn index(&self, line: LineId) -> Result<usize, Error> {
+        self.lines
+            .iter()
+            .position(|l| l.id == line.0)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::NoSuchLine,
+                    None,
+                    "the line is no longer in the configuration (removed or replaced since the handle was taken)",
+                )
+            })
+    }
+
+    fn id_at(&self, index: usize) -> LineId {
+        LineId(self.lines[index].id)
+    }
+
+    /// The line's 1-based number in the file as it is now.
+    pub fn line_number(&self, line: LineId) -> Result<usize, Error> {
+        Ok(self.index(line)? + 1)
+    }
+
+    /// The line without its line terminator (a trailing `\r` of a CRLF
     /// ending is stripped too).
-    pub fn line(&self, index: usize) -> Option<&[u8]> {
-        self.lines.get(index).map(|l| {
-            let c = l.content();
-            if l.is_terminated() {
-                c.strip_suffix(b"\r").unwrap_or(c)
-            } else {
-                c
-            }
-        })
+    pub fn line(&self, line: LineId) -> Result<&[u8], Error> {
+        Ok(self.lines[self.index(line)?].body())
     }
 
     /// The line ending the file uses: that of its first terminated line,
@@ -183,36 +312,46 @@ impl Config {
         }
     }
 
-    /// The lower-cased keyword of line `index`, if it has one.
-    pub fn keyword(&self, index: usize) -> Option<String> {
-        self.lines
-            .get(index)
-            .and_then(Line::keyword)
-            .map(|k| String::from_utf8_lossy(&k).into_owned())
+    /// The lower-cased keyword of the line, if it has one.
+    pub fn keyword(&self, line: LineId) -> Result<Option<String>, Error> {
+        let l = &self.lines[self.index(line)?];
+        Ok(l.keyword()
+            .map(|k| String::from_utf8_lossy(&k).into_owned()))
     }
 
-    /// The unquoted arguments of line `index` as ssh splits them.
-    pub fn arguments(&self, index: usize) -> Vec<String> {
-        match self.lines.get(index).map(Line::kind) {
-            Some(LineKind::Directive(d)) => lex::argv_split(&d.rest)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|a| String::from_utf8_lossy(&a).into_owned())
-                .collect(),
-            _ => Vec::new(),
-        }
+    /// The unquoted arguments of the line as ssh splits them.
+    pub fn arguments(&self, line: LineId) -> Result<Vec<String>, Error> {
+        let l = &self.lines[self.index(line)?];
+        Ok(l.arguments()
+            .into_iter()
+            .map(|a| String::from_utf8_lossy(&a).into_owned())
+            .collect())
     }
 
-    /// Index of the first `Host` or `Match` line.
-    pub fn first_host_or_match(&self) -> Option<usize> {
+    fn first_block_index(&self) -> Option<usize> {
         self.lines.iter().position(Line::starts_block)
     }
 
-    /// Whether line `index` is inside a `Host` or `Match` block (after a
+    /// The first `Host` or `Match` line.
+    pub fn first_host_or_match(&self) -> Option<LineId> {
+        self.first_block_index().map(|i| self.id_at(i))
+    }
+
+    /// The first line ssh reads a keyword from: every line above it is
+    /// blank, a comment, or text ssh ignores.
+    pub fn first_directive(&self) -> Option<LineId> {
+        self.first_directive_index().map(|i| self.id_at(i))
+    }
+
+    fn first_directive_index(&self) -> Option<usize> {
+        self.lines.iter().position(|l| l.keyword().is_some())
+    }
+
+    /// Whether the line is inside a `Host` or `Match` block (after a
     /// `Host`/`Match` line), where an `Include` is conditional.
-    pub fn is_in_block(&self, index: usize) -> bool {
-        self.first_host_or_match()
-            .is_some_and(|first| index > first)
+    pub fn is_in_block(&self, line: LineId) -> Result<bool, Error> {
+        let index = self.index(line)?;
+        Ok(self.first_block_index().is_some_and(|first| index > first))
     }
 
     /// Finds an `Include` line one of whose arguments names `target`, after
@@ -221,83 +360,129 @@ impl Config {
     ///
     /// The line is reported wherever it is, also inside a `Host` or `Match`
     /// block; [`Config::is_in_block`] tells whether it is.
-    pub fn find_include(&self, target: &Path) -> Option<usize> {
+    pub fn find_include(&self, target: &Path) -> Option<LineId> {
         let home = std::env::var_os("HOME").map(PathBuf::from);
         self.find_include_with_home(target, home.as_deref())
     }
 
     /// [`Config::find_include`] with an explicit home directory for `~`.
-    pub fn find_include_with_home(&self, target: &Path, home: Option<&Path>) -> Option<usize> {
+    pub fn find_include_with_home(&self, target: &Path, home: Option<&Path>) -> Option<LineId> {
         let target = normalize(target);
-        (0..self.lines.len()).find(|&i| {
-            self.keyword(i).as_deref() == Some("include")
-                && self
-                    .include_args(i)
-                    .iter()
-                    .any(|arg| expand_include(arg, home).is_some_and(|p| normalize(&p) == target))
-        })
-    }
-
-    fn include_args(&self, index: usize) -> Vec<Vec<u8>> {
-        match self.lines[index].kind() {
-            LineKind::Directive(d) => lex::argv_split(&d.rest).unwrap_or_default(),
-            _ => Vec::new(),
-        }
+        self.lines
+            .iter()
+            .find(|l| {
+                l.keyword().as_deref() == Some(b"include")
+                    && l.arguments().iter().any(|arg| {
+                        expand_include(arg, home).is_some_and(|p| normalize(&p) == target)
+                    })
+            })
+            .map(|l| LineId(l.id))
     }
 
     /// Inserts `line` (its line ending is added, the file's own) before the
     /// first `Host` or `Match` line, and before the comment lines directly
     /// above it, which describe that block. Without any such line it goes at
     /// the end; a file that lacked a final newline keeps lacking one, so that
-    /// removing the line restores it exactly. Returns the new line's index.
-    pub fn insert_before_first_host_or_match(&mut self, line: &str) -> usize {
+    /// removing the line restores it exactly.
+    pub fn insert_before_first_host_or_match(&mut self, line: impl AsRef<[u8]>) -> LineId {
+        let at = self.first_block_index();
         let eol = self.line_ending();
-        match self.first_host_or_match() {
+        self.insert_above(at, Line::added(line.as_ref().to_vec()), eol)
+    }
+
+    /// Inserts `line` before the first line ssh reads a keyword from, so
+    /// that no option of the file comes before it (and before the comment
+    /// lines directly above that line, which describe it). Without any such
+    /// line it goes at the end, as with
+    /// [`Config::insert_before_first_host_or_match`].
+    ///
+    /// ```
+    /// use sshconfig::Config;
+    ///
+    /// let mut config = Config::parse(b"# settings\n\n# mine\nUser me\nHost *\n");
+    /// config.insert_before_first_directive("Include /r/ssh_config");
+    /// assert_eq!(
+    ///     config.to_bytes(),
+    ///     b"# settings\n\nInclude /r/ssh_config\n# mine\nUser me\nHost *\n"
+    /// );
+    /// ```
+    pub fn insert_before_first_directive(&mut self, line: impl AsRef<[u8]>) -> LineId {
+        let at = self.first_directive_index();
+        let eol = self.line_ending();
+        self.insert_above(at, Line::added(line.as_ref().to_vec()), eol)
+    }
+
+    /// Moves a line (an `Include` anywhere, say, also inside a block) to
+    /// where [`Config::insert_before_first_directive`] inserts, without its
+    /// indentation and trailing whitespace: it is removed and inserted
+    /// again, and keeps its handle.
+    /// Returns whether the file changed (not when the line already is the
+    /// first one ssh reads a keyword from).
+    ///
+    /// ```
+    /// use sshconfig::Config;
+    ///
+    /// let mut config = Config::parse(b"User me\nHost x\n  Include /r/ssh_config\n");
+    /// let include = config.find_include_with_home("/r/ssh_config".as_ref(), None).unwrap();
+    /// assert!(config.move_before_first_directive(include).unwrap());
+    /// assert_eq!(config.to_bytes(), b"Include /r/ssh_config\nUser me\nHost x\n");
+    /// assert_eq!(config.line_number(include).unwrap(), 1);
+    /// assert!(!config.move_before_first_directive(include).unwrap());
+    /// ```
+    pub fn move_before_first_directive(&mut self, line: LineId) -> Result<bool, Error> {
+        let index = self.index(line)?;
+        if self.first_directive_index() == Some(index) {
+            return Ok(false);
+        }
+        let content = self.line(line)?.trim_ascii().to_vec();
+        // The file's line ending as it was: removing its only terminated
+        // line must not change it.
+        let eol = self.line_ending();
+        self.remove_lines(index..index + 1);
+        let mut moved = Line::added(content);
+        moved.id = line.0;
+        let at = self.first_directive_index();
+        self.insert_above(at, moved, eol);
+        Ok(true)
+    }
+
+    /// Inserts `new` (given without terminator) before line `at` and the
+    /// comment lines directly above it, or at the end when `at` is `None`.
+    fn insert_above(&mut self, at: Option<usize>, mut new: Line, eol: &'static str) -> LineId {
+        let id = LineId(new.id);
+        match at {
             Some(mut at) => {
                 while at > 0 && self.lines[at - 1].is_comment() {
                     at -= 1;
                 }
-                self.lines.insert(
-                    at,
-                    Line {
-                        raw: format!("{line}{eol}").into_bytes(),
-                        added_eol: None,
-                        added: true,
-                    },
-                );
-                at
+                new.terminate(eol);
+                self.lines.insert(at, new);
             }
-            None => {
-                self.push_line(line.as_bytes(), eol);
-                self.lines.len() - 1
-            }
+            None => self.push(new, eol),
         }
+        id
     }
 
     /// Appends a line at the end. If the last line had no terminator it gets
     /// one and the new line goes without, keeping the file's style.
-    fn push_line(&mut self, content: &[u8], eol: &'static str) {
-        let mut raw = content.to_vec();
+    fn push(&mut self, mut new: Line, eol: &'static str) {
         match self.lines.last_mut() {
             Some(last) if !last.is_terminated() => {
-                last.raw.extend_from_slice(eol.as_bytes());
+                last.terminate(eol);
                 last.added_eol = Some(eol);
             }
-            _ => raw.extend_from_slice(eol.as_bytes()),
+            _ => new.terminate(eol),
         }
-        self.lines.push(Line {
-            raw,
-            added_eol: None,
-            added: true,
-        });
+        self.lines.push(new);
     }
 
-    /// Removes line `index`. Removing the last line of a file without a final
+    /// Removes the line. Removing the last line of a file without a final
     /// newline also drops the newline before it, which undoes
-    /// [`Config::insert_before_first_host_or_match`] exactly. Returns whether
-    /// there was such a line.
-    pub fn remove_line(&mut self, index: usize) -> bool {
-        self.remove_lines(index..index + 1)
+    /// [`Config::insert_before_first_host_or_match`] exactly.
+    pub fn remove_line(&mut self, line: LineId) -> Result<(), Error> {
+        let index = self.index(line)?;
+        self.remove_lines(index..index + 1);
+        Ok(())
     }
 
     fn remove_lines(&mut self, range: Range<usize>) -> bool {
@@ -321,31 +506,34 @@ impl Config {
                 None if at_end && unterminated && last.raw.ends_with(b"\n") => 1,
                 None => 0,
             };
-            last.raw.truncate(last.raw.len() - n);
+            last.unterminate(n);
         }
         true
     }
 
     /// Every `Host` block, in file order.
-    pub fn host_blocks(&self) -> Vec<(Vec<String>, HostBlock)> {
-        let mut out = Vec::new();
-        for i in 0..self.lines.len() {
-            if self.keyword(i).as_deref() == Some("host") {
-                out.push((self.arguments(i), self.block_at(i)));
-            }
-        }
-        out
+    pub fn host_blocks(&self) -> Vec<HostBlock> {
+        (0..self.lines.len())
+            .filter(|&i| self.lines[i].keyword().as_deref() == Some(b"host"))
+            .map(|i| self.block_at(i))
+            .collect()
     }
 
     /// The first `Host` block whose `Host` line has exactly one pattern,
     /// `pattern`.
     pub fn host_block(&self, pattern: &str) -> Option<HostBlock> {
-        (0..self.lines.len())
-            .find(|&i| self.keyword(i).as_deref() == Some("host") && self.arguments(i) == [pattern])
-            .map(|i| self.block_at(i))
+        self.host_block_index(pattern).map(|i| self.block_at(i))
     }
 
-    fn block_at(&self, start: usize) -> HostBlock {
+    fn host_block_index(&self, pattern: &str) -> Option<usize> {
+        (0..self.lines.len()).find(|&i| {
+            let l = &self.lines[i];
+            l.keyword().as_deref() == Some(b"host") && l.arguments() == [pattern.as_bytes()]
+        })
+    }
+
+    /// The lines of the block starting at `start`, as an index range.
+    fn block_range(&self, start: usize) -> Range<usize> {
         let mut end = start + 1;
         while end < self.lines.len() && !self.lines[end].starts_block() {
             end += 1;
@@ -355,77 +543,93 @@ impl Config {
         {
             end -= 1;
         }
+        start..end
+    }
+
+    fn block_at(&self, start: usize) -> HostBlock {
+        let range = self.block_range(start);
         let mut options = Vec::new();
-        for line in &self.lines[start + 1..end] {
+        for line in &self.lines[start + 1..range.end] {
             if let LineKind::Directive(_) = line.kind() {
                 let written =
                     lex::strdelim(&mut Some(line.content().trim_ascii_start())).unwrap_or_default();
-                let args = self.args_of(line);
-                options.push((
-                    String::from_utf8_lossy(&written).into_owned(),
-                    args.join(" "),
-                ));
+                let args: Vec<String> = line
+                    .arguments()
+                    .iter()
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect();
+                options.push(HostOption {
+                    keyword: String::from_utf8_lossy(&written).into_owned(),
+                    value: args.join(" "),
+                    line: LineId(line.id),
+                });
             }
         }
         HostBlock {
-            lines: start..end,
+            patterns: self.lines[start]
+                .arguments()
+                .iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect(),
+            host_line: self.id_at(start),
+            lines: range.map(|i| self.id_at(i)).collect(),
             options,
         }
     }
 
-    fn args_of(&self, line: &Line) -> Vec<String> {
-        match line.kind() {
-            LineKind::Directive(d) => lex::argv_split(&d.rest)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|a| String::from_utf8_lossy(&a).into_owned())
-                .collect(),
-            _ => Vec::new(),
-        }
-    }
-
     /// Writes a `Host pattern` block with `options`, each as a two-space
-    /// indented `Keyword value` line; values are written verbatim (quote
-    /// them with [`quote`] where they may contain spaces). An existing block
-    /// for `pattern` is replaced in place; otherwise the block is appended
+    /// indented `Keyword value` line; values are written verbatim (make
+    /// them with [`render`](crate::render), which quotes and escapes them
+    /// for the keyword). An existing block for `pattern` is replaced in
+    /// place (its lines get new handles); otherwise the block is appended
     /// after a blank line. Returns whether the file changed.
-    pub fn set_host_block(&mut self, pattern: &str, options: &[(&str, &str)]) -> bool {
+    pub fn set_host_block<K: AsRef<[u8]>, V: AsRef<[u8]>>(
+        &mut self,
+        pattern: &str,
+        options: &[(K, V)],
+    ) -> bool {
         let eol = self.line_ending();
         let mut new: Vec<Vec<u8>> = vec![format!("Host {pattern}").into_bytes()];
         for (k, v) in options {
-            new.push(format!("  {k} {v}").into_bytes());
+            let mut line = b"  ".to_vec();
+            line.extend_from_slice(k.as_ref());
+            line.push(b' ');
+            line.extend_from_slice(v.as_ref());
+            new.push(line);
         }
-        match self.host_block(pattern) {
-            Some(block) => {
-                let range = block.lines;
+        match self.host_block_index(pattern) {
+            Some(start) => {
+                let range = self.block_range(start);
                 let keep_unterminated =
                     range.end == self.lines.len() && !self.lines[range.end - 1].is_terminated();
                 let count = new.len();
-                let replacement: Vec<Line> = new
+                let lines: Vec<Line> = new
                     .into_iter()
                     .enumerate()
-                    .map(|(i, mut raw)| {
+                    .map(|(i, body)| {
+                        let mut line = Line::added(body);
                         if !(keep_unterminated && i + 1 == count) {
-                            raw.extend_from_slice(eol.as_bytes());
+                            line.terminate(eol);
                         }
-                        Line {
-                            raw,
-                            added_eol: None,
-                            added: true,
-                        }
+                        line
                     })
                     .collect();
-                if self.lines[range.clone()] == replacement[..] {
+                let unchanged = self.lines[range.clone()].len() == lines.len()
+                    && self.lines[range.clone()]
+                        .iter()
+                        .zip(&lines)
+                        .all(|(l, r)| l.added && l.raw == r.raw);
+                if unchanged {
                     return false;
                 }
-                self.lines.splice(range, replacement);
+                self.lines.splice(range, lines);
             }
             None => {
                 if !self.lines.is_empty() {
-                    self.push_line(b"", eol);
+                    self.push(Line::added(Vec::new()), eol);
                 }
                 for raw in new {
-                    self.push_line(&raw, eol);
+                    self.push(Line::added(raw), eol);
                 }
             }
         }
@@ -437,10 +641,10 @@ impl Config {
     /// block [`Config::set_host_block`] appended restores the file. Returns
     /// whether there was such a block.
     pub fn remove_host_block(&mut self, pattern: &str) -> bool {
-        let Some(block) = self.host_block(pattern) else {
+        let Some(start) = self.host_block_index(pattern) else {
             return false;
         };
-        let mut range = block.lines;
+        let mut range = self.block_range(start);
         let added_blank = |l: &Line| l.added && l.is_blank();
         if range.start > 0 && added_blank(&self.lines[range.start - 1]) {
             range.start -= 1;
@@ -558,7 +762,7 @@ mod tests {
         let mut c = Config::parse(b"User me");
         let at = c.insert_before_first_host_or_match("Include x");
         assert_eq!(c.to_bytes(), b"User me\nInclude x");
-        c.remove_line(at);
+        c.remove_line(at).unwrap();
         assert_eq!(c.to_bytes(), b"User me");
 
         let mut c = Config::parse(b"User me\r\nPort 2");
@@ -581,24 +785,76 @@ mod tests {
     }
 
     #[test]
+    fn insert_before_the_first_directive() {
+        let mut c = Config::parse(b"# head\n\n  \nUser a\nHost x\n");
+        let at = c.insert_before_first_directive("Include y");
+        assert_eq!(c.to_bytes(), b"# head\n\n  \nInclude y\nUser a\nHost x\n");
+        assert_eq!(c.first_directive(), Some(at));
+        let mut c = Config::parse(b"# only a comment");
+        c.insert_before_first_directive("Include y");
+        assert_eq!(c.to_bytes(), b"# only a comment\nInclude y");
+        let mut c = Config::parse(b"Host x\r\n");
+        c.insert_before_first_directive("Include y");
+        assert_eq!(c.to_bytes(), b"Include y\r\nHost x\r\n");
+    }
+
+    #[test]
+    fn moving_an_include_to_the_top() {
+        let text = b"User a\nHost x\n\tInclude /y\nHost z\n  Port 1";
+        let mut c = Config::parse(text);
+        let inc = c.find_include_with_home(Path::new("/y"), None).unwrap();
+        let user = c.first_directive().unwrap();
+        assert!(c.is_in_block(inc).unwrap());
+        assert!(c.move_before_first_directive(inc).unwrap());
+        assert_eq!(
+            c.to_bytes(),
+            b"Include /y\nUser a\nHost x\nHost z\n  Port 1"
+        );
+        assert!(!c.is_in_block(inc).unwrap());
+        assert_eq!(c.line(user).unwrap(), b"User a");
+        // The last line of a file without a final newline.
+        let mut c = Config::parse(b"User a\r\nInclude /y");
+        let inc = c.find_include_with_home(Path::new("/y"), None).unwrap();
+        c.move_before_first_directive(inc).unwrap();
+        assert_eq!(c.to_bytes(), b"Include /y\r\nUser a");
+    }
+
+    #[test]
+    fn handles_survive_edits_or_are_refused() {
+        let mut c = Config::parse(b"User a\nHost web\n  Port 1\n");
+        let user = c.first_directive().unwrap();
+        let port = c.host_block("web").unwrap().options[0].line;
+        c.insert_before_first_host_or_match("Include x");
+        assert_eq!(c.line(user).unwrap(), b"User a");
+        c.set_host_block("web", &[("Port", "2")]);
+        assert_eq!(c.line(port).unwrap_err().kind(), ErrorKind::NoSuchLine);
+        assert_eq!(c.line(user).unwrap(), b"User a");
+        let other = Config::parse(b"User a\nHost web\n  Port 1\n");
+        let foreign = other.first_directive().unwrap();
+        assert!(c.line(foreign).is_err());
+        // A clone holds the same lines.
+        let copy = c.clone();
+        assert_eq!(copy.line(user).unwrap(), b"User a");
+    }
+
+    #[test]
     fn find_include_expands() {
         std::env::set_var("SSHCONFIG_TEST_DIR", "/srv/x");
         let c = Config::parse(
             b"Include a b\nHost *\n  Include \"${SSHCONFIG_TEST_DIR}/ssh_config\"\nInclude ~/c\n",
         );
         let home = Some(Path::new("/home/u"));
+        let number = |found: Option<LineId>| found.map(|id| c.line_number(id).unwrap());
+        let at = c.find_include_with_home(Path::new("/srv/x/ssh_config"), home);
+        assert_eq!(number(at), Some(3));
+        assert!(c.is_in_block(at.unwrap()).unwrap());
         assert_eq!(
-            c.find_include_with_home(Path::new("/srv/x/ssh_config"), home),
-            Some(2)
+            number(c.find_include_with_home(Path::new("/home/u/c"), home)),
+            Some(4)
         );
-        assert!(c.is_in_block(2));
         assert_eq!(
-            c.find_include_with_home(Path::new("/home/u/c"), home),
-            Some(3)
-        );
-        assert_eq!(
-            c.find_include_with_home(Path::new("/home/u/.ssh/b"), home),
-            Some(0)
+            number(c.find_include_with_home(Path::new("/home/u/.ssh/b"), home)),
+            Some(1)
         );
         assert_eq!(c.find_include_with_home(Path::new("/home/u/d"), home), None);
     }
@@ -608,13 +864,18 @@ mod tests {
         let text = b"Host a\n  User x\n\n# next\nHost b\n\tPort=2\nMatch all\n";
         let mut c = Config::parse(text);
         let a = c.host_block("a").unwrap();
-        assert_eq!(a.lines, 0..2);
+        assert_eq!(a.lines.len(), 2);
+        assert_eq!(c.line_number(a.host_line).unwrap(), 1);
         assert_eq!(a.get("user"), Some("x"));
+        let b = c.host_block("b").unwrap();
+        assert_eq!(b.options.len(), 1);
         assert_eq!(
-            c.host_block("b").unwrap().options,
-            [("Port".into(), "2".into())]
+            (b.options[0].keyword.as_str(), b.options[0].value.as_str()),
+            ("Port", "2")
         );
         assert!(c.host_block("c").is_none());
+        let all: Vec<Vec<String>> = c.host_blocks().into_iter().map(|b| b.patterns).collect();
+        assert_eq!(all, [["a"], ["b"]]);
 
         assert!(c.set_host_block("c", &[("HostName", "h"), ("Port", "3")]));
         assert_eq!(

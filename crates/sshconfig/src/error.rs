@@ -31,6 +31,14 @@ pub enum ErrorKind {
     Invalid,
     /// Any other input/output failure.
     Io,
+    /// ssh offers no way to write the value so that it reads it back (see
+    /// [`render`](crate::render)); the message says which step of ssh's
+    /// reading is in the way.
+    Unrepresentable,
+    /// A [`LineId`](crate::LineId) names no line of the configuration: the
+    /// line was removed or replaced since the handle was taken, or the
+    /// handle comes from another configuration.
+    NoSuchLine,
 }
 
 impl Error {

@@ -45,8 +45,24 @@ pub fn run(iterations: u64, seed: u64, corpus: Option<&Path>) -> u64 {
         config.set_host_block("fuzz", &[("Port", "1")]);
         config.set_host_block("fuzz", &[("Port", "2")]);
         config.remove_host_block("fuzz");
-        config.remove_line(at);
+        config
+            .remove_line(at)
+            .expect("the inserted line is still there");
         assert_eq!(config.to_bytes(), input, "undo, case {i}");
+        // The other edits must not panic either.
+        let top = config.insert_before_first_directive("Include /x/z");
+        let pick = config.lines().nth(rng.below(config.len()));
+        if let Some(line) = pick {
+            let _ = config.move_before_first_directive(line);
+        }
+        let _ = config.move_before_first_directive(top);
+        for id in config.lines().collect::<Vec<_>>() {
+            let _ = (
+                config.keyword(id),
+                config.arguments(id),
+                config.is_in_block(id),
+            );
+        }
         let host = *rng.pick(HOSTS);
         let _ = resolver.resolve_bytes(host, &input);
         if rng.chance(10) {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use sshconfig::Config;
+use sshconfig::{Config, ErrorKind, LineId};
 
 use crate::generate::{messy_config, Rng};
 
@@ -41,7 +41,7 @@ fn random_edit_sequences() {
             original[pos] = b'X';
         }
         let mut config = Config::parse(&original);
-        let mut include_at: Option<usize> = None;
+        let mut include_at: Option<LineId> = None;
         let mut added: Vec<&str> = Vec::new();
         for _ in 0..1 + rng.below(6) {
             let before = config.to_bytes();
@@ -49,7 +49,7 @@ fn random_edit_sequences() {
             match rng.below(4) {
                 0 if include_at.is_none() => {
                     let at = config.insert_before_first_host_or_match(INCLUDE);
-                    assert_eq!(config.line(at), Some(INCLUDE.as_bytes()));
+                    assert_eq!(config.line(at).unwrap(), INCLUDE.as_bytes());
                     assert_eq!(
                         config.find_include_with_home(Path::new("/srv/redock/ssh_config"), None),
                         Some(at),
@@ -94,11 +94,12 @@ fn random_edit_sequences() {
         for name in added.clone() {
             assert!(config.remove_host_block(name), "case {case}");
         }
-        if include_at.is_some() {
-            let at = config
-                .find_include_with_home(Path::new("/srv/redock/ssh_config"), None)
-                .unwrap();
-            config.remove_line(at);
+        if let Some(at) = include_at {
+            assert_eq!(
+                config.find_include_with_home(Path::new("/srv/redock/ssh_config"), None),
+                Some(at)
+            );
+            config.remove_line(at).unwrap();
         }
         assert_eq!(
             config.to_bytes(),
@@ -108,6 +109,83 @@ fn random_edit_sequences() {
             String::from_utf8_lossy(&original)
         );
     }
+}
+
+/// Every edit, on random files: a handle taken before it names the same
+/// line (same bytes) afterwards, or is refused; never another line.
+#[test]
+fn handles_taken_before_an_edit_stay_right_or_are_refused() {
+    let mut rng = Rng::new(11);
+    let mut refused = 0;
+    let mut kept = 0;
+    for case in 0..2000 {
+        let mut config = Config::parse(&messy_config(&mut rng));
+        for _ in 0..1 + rng.below(8) {
+            let handles: Vec<(LineId, Vec<u8>)> = config
+                .lines()
+                .map(|id| (id, config.line(id).unwrap().to_vec()))
+                .collect();
+            let name = *rng.pick(OWNED);
+            match rng.below(7) {
+                0 => {
+                    config.insert_before_first_host_or_match(INCLUDE);
+                }
+                1 => {
+                    config.insert_before_first_directive(INCLUDE);
+                }
+                2 => {
+                    config.set_host_block(name, &[("Port", rng.below(9).to_string())]);
+                }
+                3 => {
+                    config.remove_host_block(name);
+                }
+                4 if !handles.is_empty() => {
+                    let (id, _) = handles[rng.below(handles.len())];
+                    config.remove_line(id).unwrap();
+                }
+                5 if !handles.is_empty() => {
+                    let (id, _) = handles[rng.below(handles.len())];
+                    config.move_before_first_directive(id).unwrap();
+                }
+                _ => {
+                    if let Some(id) =
+                        config.find_include_with_home(Path::new("/srv/redock/ssh_config"), None)
+                    {
+                        config.move_before_first_directive(id).unwrap();
+                    }
+                }
+            }
+            let bytes = config.to_bytes();
+            for (id, content) in &handles {
+                match config.line(*id) {
+                    Ok(now) => {
+                        // A moved line loses its indentation and trailing
+                        // whitespace, nothing else.
+                        assert!(
+                            now == &content[..] || now == content.trim_ascii(),
+                            "case {case}: a handle names other bytes after the edit: {:?} became {:?}",
+                            String::from_utf8_lossy(content),
+                            String::from_utf8_lossy(now)
+                        );
+                        if now == &content[..] {
+                            kept += 1;
+                        }
+                        let number = config.line_number(*id).unwrap();
+                        assert_eq!(config.lines().nth(number - 1), Some(*id));
+                    }
+                    Err(e) => {
+                        assert_eq!(e.kind(), ErrorKind::NoSuchLine);
+                        refused += 1;
+                    }
+                }
+            }
+            assert_eq!(Config::parse(&bytes).to_bytes(), bytes);
+        }
+    }
+    assert!(
+        kept > 10_000 && refused > 100,
+        "kept {kept}, refused {refused}"
+    );
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -131,8 +209,10 @@ fn owned_ranges(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
         .iter()
         .filter_map(|name| config.host_block(name))
         .map(|block| {
-            let first = block.lines.start.saturating_sub(1);
-            let last = (block.lines.end + 1).min(offsets.len() - 1);
+            let start = config.line_number(block.host_line).unwrap() - 1;
+            let end = start + block.lines.len();
+            let first = start.saturating_sub(1);
+            let last = (end + 1).min(offsets.len() - 1);
             // The terminator of the line before may be one an edit added to a
             // file that lacked a final newline.
             offsets[first].saturating_sub(2)..offsets[last]

@@ -2,6 +2,8 @@
 //! examples (which include this file by path).
 #![allow(dead_code)]
 
+use sshconfig::Openssh;
+
 /// splitmix64: tiny, fast and good enough to drive generated tests.
 pub struct Rng(u64);
 
@@ -65,10 +67,37 @@ const PATTERNS: &[&str] = &[
     "!*.com",
 ];
 
-/// Valid values per option, as a user might spell them.
-pub const VALUES: &[(&str, &[&str])] = &[
+/// Which releases accept a keyword.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// Every supported release.
+    Any,
+    /// Debian's builds (Debian's own keywords).
+    Debian,
+    /// OpenSSH 9.4 (`Tag`).
+    V94,
+    /// OpenSSH 9.5 (`ObscureKeystrokeTiming`).
+    V95,
+}
+
+impl Needs {
+    pub fn accepts(self, version: &Openssh) -> bool {
+        match self {
+            Needs::Any => true,
+            Needs::Debian => version.is_debian(),
+            Needs::V94 => (version.major(), version.minor()) >= (9, 4),
+            Needs::V95 => (version.major(), version.minor()) >= (9, 5),
+        }
+    }
+}
+
+/// Valid values per option, as a user might spell them, and the releases
+/// that accept the keyword. Every supported option is here (a test checks
+/// it), so that the generated corpus covers them all.
+pub const VALUES: &[(&str, Needs, &[&str])] = &[
     (
         "HostName",
+        Needs::Any,
         &[
             "real.example.com",
             "%h.internal",
@@ -76,92 +105,172 @@ pub const VALUES: &[(&str, &[&str])] = &[
             "%h",
             "Gateway.%h.Net",
             "x%%y",
+            "010.1",
+            "::1",
         ],
     ),
-    ("User", &["alice", "bob", "root", "Admin"]),
-    ("Port", &["22", "2222", "443", "65535", "+8022"]),
-    ("AddressFamily", &["inet", "inet6", "any", "INET"]),
-    ("BatchMode", &["yes", "no", "true", "False"]),
-    ("CheckHostIP", &["yes", "no"]),
-    ("Compression", &["yes", "no", "TRUE"]),
-    ("ControlMaster", &["auto", "autoask", "yes", "no", "ask"]),
-    ("ClearAllForwardings", &["yes", "no"]),
-    ("ExitOnForwardFailure", &["yes", "no"]),
-    ("ForwardX11", &["yes", "no"]),
-    ("ForwardX11Trusted", &["yes", "no"]),
-    ("GatewayPorts", &["yes", "no"]),
-    ("HashKnownHosts", &["yes", "no"]),
-    ("HostbasedAuthentication", &["yes", "no"]),
-    ("IdentitiesOnly", &["yes", "no"]),
-    ("KbdInteractiveAuthentication", &["yes", "no"]),
-    ("ChallengeResponseAuthentication", &["yes", "no"]),
-    ("NoHostAuthenticationForLocalhost", &["yes", "no"]),
-    ("PasswordAuthentication", &["yes", "no"]),
-    ("PermitLocalCommand", &["yes", "no"]),
-    ("ProxyUseFdpass", &["no"]),
+    (
+        "User",
+        Needs::Any,
+        &["alice", "bob", "root", "Admin", "\"j doe\""],
+    ),
+    ("Port", Needs::Any, &["22", "2222", "443", "65535", "+8022"]),
+    (
+        "AddressFamily",
+        Needs::Any,
+        &["inet", "inet6", "any", "INET"],
+    ),
+    ("BatchMode", Needs::Any, &["yes", "no", "true", "False"]),
+    ("CheckHostIP", Needs::Any, &["yes", "no"]),
+    ("Compression", Needs::Any, &["yes", "no", "YES"]),
+    (
+        "ControlMaster",
+        Needs::Any,
+        &["auto", "autoask", "yes", "no", "ask"],
+    ),
+    ("EnableSSHKeysign", Needs::Any, &["yes", "no"]),
+    ("ClearAllForwardings", Needs::Any, &["yes", "no"]),
+    ("ExitOnForwardFailure", Needs::Any, &["yes", "no"]),
+    ("FingerprintHash", Needs::Any, &["md5", "sha256", "SHA256"]),
+    ("ForwardX11", Needs::Any, &["yes", "no"]),
+    ("ForwardX11Trusted", Needs::Any, &["yes", "no"]),
+    ("GatewayPorts", Needs::Any, &["yes", "no"]),
+    ("GSSAPIAuthentication", Needs::Any, &["yes", "no"]),
+    ("GSSAPIDelegateCredentials", Needs::Any, &["yes", "no"]),
+    ("HashKnownHosts", Needs::Any, &["yes", "no"]),
+    ("HostbasedAuthentication", Needs::Any, &["yes", "no"]),
+    ("IdentitiesOnly", Needs::Any, &["yes", "no"]),
+    ("KbdInteractiveAuthentication", Needs::Any, &["yes", "no"]),
+    (
+        "ChallengeResponseAuthentication",
+        Needs::Any,
+        &["yes", "no"],
+    ),
+    (
+        "NoHostAuthenticationForLocalhost",
+        Needs::Any,
+        &["yes", "no"],
+    ),
+    ("PasswordAuthentication", Needs::Any, &["yes", "no"]),
+    ("PermitLocalCommand", Needs::Any, &["yes", "no"]),
+    ("ProxyUseFdpass", Needs::Any, &["no", "yes"]),
     (
         "PubkeyAuthentication",
+        Needs::Any,
         &["yes", "no", "unbound", "host-bound"],
     ),
-    ("RequestTTY", &["yes", "no", "force", "auto"]),
-    ("SessionType", &["none", "subsystem", "default"]),
-    ("StdinNull", &["yes", "no"]),
-    ("ForkAfterAuthentication", &["yes", "no"]),
-    ("StreamLocalBindUnlink", &["yes", "no"]),
+    ("DSAAuthentication", Needs::Any, &["yes", "no"]),
+    ("RequestTTY", Needs::Any, &["yes", "no", "force", "auto"]),
+    ("SessionType", Needs::Any, &["none", "subsystem", "default"]),
+    ("StdinNull", Needs::Any, &["yes", "no"]),
+    // `yes` needs a command (a hand-written case has one).
+    ("ForkAfterAuthentication", Needs::Any, &["no"]),
+    ("StreamLocalBindUnlink", Needs::Any, &["yes", "no"]),
     (
         "StrictHostKeyChecking",
+        Needs::Any,
         &["yes", "no", "ask", "accept-new", "off"],
     ),
-    ("TCPKeepAlive", &["yes", "no"]),
-    ("Tunnel", &["yes", "no", "ethernet", "point-to-point"]),
-    ("VerifyHostKeyDNS", &["yes", "no", "ask"]),
-    ("VisualHostKey", &["yes", "no"]),
-    ("UpdateHostKeys", &["yes", "no", "ask"]),
-    ("ConnectionAttempts", &["1", "3", "10"]),
-    ("ForwardX11Timeout", &["1h", "20m", "90", "1m30s"]),
-    ("NumberOfPasswordPrompts", &["1", "5"]),
-    ("ServerAliveCountMax", &["0", "3", "8"]),
-    ("ServerAliveInterval", &["0", "30", "1m", "2h3"]),
-    ("BindAddress", &["127.0.0.1", "::1"]),
-    ("BindInterface", &["lo", "eth0"]),
+    ("TCPKeepAlive", Needs::Any, &["yes", "no"]),
+    ("KeepAlive", Needs::Any, &["yes", "no"]),
+    (
+        "Tunnel",
+        Needs::Any,
+        &["yes", "no", "ethernet", "point-to-point"],
+    ),
+    ("VerifyHostKeyDNS", Needs::Any, &["yes", "no", "ask"]),
+    ("VisualHostKey", Needs::Any, &["yes", "no"]),
+    ("UpdateHostKeys", Needs::Any, &["yes", "no", "ask"]),
+    ("EnableEscapeCommandline", Needs::Any, &["yes", "no"]),
+    ("ConnectionAttempts", Needs::Any, &["1", "3", "10"]),
+    (
+        "ForwardX11Timeout",
+        Needs::Any,
+        &["1h", "20m", "90", "1m30s", "none"],
+    ),
+    ("NumberOfPasswordPrompts", Needs::Any, &["1", "5"]),
+    ("ServerAliveCountMax", Needs::Any, &["0", "3", "8"]),
+    (
+        "ServerAliveInterval",
+        Needs::Any,
+        &["0", "30", "1m", "2h3", "none"],
+    ),
+    ("ProtocolKeepAlives", Needs::Debian, &["45", "2m"]),
+    ("SetupTimeOut", Needs::Debian, &["20", "1m"]),
+    ("RequiredRSASize", Needs::Any, &["1024", "2048"]),
+    (
+        "ObscureKeystrokeTiming",
+        Needs::V95,
+        &["yes", "no", "interval:80", "interval:20"],
+    ),
+    ("BindAddress", Needs::Any, &["127.0.0.1", "::1"]),
+    ("BindInterface", Needs::Any, &["lo", "eth0"]),
     (
         "ControlPath",
+        Needs::Any,
         &[
             "~/.ssh/cm-%r@%h:%p",
             "/tmp/%C",
             "none",
             "~/s/%n-%k-%u-%L",
             "/run/%i/%d%%",
+            "\"/tmp/with space/%C\"",
         ],
     ),
-    ("HostKeyAlias", &["Alias-One", "web-key"]),
+    ("HostKeyAlias", Needs::Any, &["Alias-One", "web-key"]),
     (
         "IdentityAgent",
+        Needs::Any,
         &["~/agent.sock", "none", "SSH_AUTH_SOCK", "/run/%u/agent"],
     ),
-    ("LocalCommand", &["echo %h %p", "none", "notify-send done"]),
+    (
+        "IgnoreUnknown",
+        Needs::Any,
+        &["UseKeychain", "AddKeysToAgent,UseKeychain"],
+    ),
+    ("KbdInteractiveDevices", Needs::Any, &["pam", "bsdauth,pam"]),
+    (
+        "LocalCommand",
+        Needs::Any,
+        &["echo %h %p", "none", "notify-send done"],
+    ),
     (
         "RemoteCommand",
+        Needs::Any,
         &["tmux attach -t %r", "echo %h:%p %n", "none"],
     ),
     (
         "LogLevel",
+        Needs::Any,
         &[
             "QUIET", "FATAL", "error", "info", "Verbose", "debug", "DEBUG1", "debug2", "DEBUG3",
         ],
     ),
     (
+        "PKCS11Provider",
+        Needs::Any,
+        &["/usr/lib/opensc-pkcs11.so", "none"],
+    ),
+    (
         "PreferredAuthentications",
+        Needs::Any,
         &["publickey", "publickey,password"],
     ),
-    ("XAuthLocation", &["/usr/bin/xauth", "/opt/X11/bin/xauth"]),
-    ("KnownHostsCommand", &["/bin/kh %h %p"]),
+    (
+        "XAuthLocation",
+        Needs::Any,
+        &["/usr/bin/xauth", "/opt/X11/bin/xauth"],
+    ),
+    ("KnownHostsCommand", Needs::Any, &["/bin/kh %h %p"]),
+    ("Tag", Needs::V94, &["work", "prod"]),
     (
         "DynamicForward",
+        Needs::Any,
         &["1080", "localhost:1081", "*:1082", "[::1]:1083"],
     ),
     (
         "LocalForward",
+        Needs::Any,
         &[
             "8080 localhost:80",
             "127.0.0.1:8443 db:443",
@@ -169,10 +278,12 @@ pub const VALUES: &[(&str, &[&str])] = &[
             "/tmp/l.sock host:5",
             "5432 /run/pg.sock",
             "*:8081 h:1",
+            "7000 /run/%h.sock",
         ],
     ),
     (
         "RemoteForward",
+        Needs::Any,
         &[
             "8000",
             "9090 localhost:90",
@@ -182,6 +293,7 @@ pub const VALUES: &[(&str, &[&str])] = &[
     ),
     (
         "IdentityFile",
+        Needs::Any,
         &[
             "~/.ssh/id_ed25519",
             "~/.ssh/%h.key",
@@ -192,11 +304,17 @@ pub const VALUES: &[(&str, &[&str])] = &[
     ),
     (
         "CertificateFile",
+        Needs::Any,
         &["~/.ssh/id_ed25519-cert.pub", "/certs/%r.pub"],
     ),
-    ("GlobalKnownHostsFile", &["/etc/gk", "/etc/a /etc/b"]),
+    (
+        "GlobalKnownHostsFile",
+        Needs::Any,
+        &["/etc/gk", "/etc/a /etc/b", "none"],
+    ),
     (
         "UserKnownHostsFile",
+        Needs::Any,
         &[
             "~/.ssh/known_hosts",
             "/dev/null",
@@ -207,24 +325,80 @@ pub const VALUES: &[(&str, &[&str])] = &[
     ),
     (
         "SendEnv",
+        Needs::Any,
         &["LANG LC_*", "EDITOR", "-LC_*", "-LANG", "GIT_*"],
     ),
-    ("SetEnv", &["FOO=bar", "A=1 B=2", "\"C=x y\"", "A=3"]),
+    (
+        "SetEnv",
+        Needs::Any,
+        &["FOO=bar", "A=1 B=2", "\"C=x y\"", "A=3", "H=%h"],
+    ),
+    (
+        "LogVerbose",
+        Needs::Any,
+        &["kex.c:*:1000", "none", "a.c:*:1 b.c:f:2"],
+    ),
+    (
+        "PermitRemoteOpen",
+        Needs::Any,
+        &["any", "none", "localhost:8080", "*:22 db:5432"],
+    ),
     (
         "AddKeysToAgent",
+        Needs::Any,
         &["yes", "no", "ask", "confirm", "confirm 5m", "1h"],
     ),
-    ("ForwardAgent", &["yes", "no", "~/fwd.sock", "/tmp/a-%h"]),
-    ("ConnectTimeout", &["0", "10", "1m"]),
-    ("ControlPersist", &["yes", "no", "0", "10m", "1h5"]),
-    ("EscapeChar", &["none", "~", "^A", "%"]),
-    ("SyslogFacility", &["AUTH", "user", "local3"]),
-    ("ProxyCommand", &["nc %h %p", "ssh -W %h:%p jump", "none"]),
+    // Paths that exist: ssh gives up on a missing one under
+    // ExitOnForwardFailure.
+    (
+        "ForwardAgent",
+        Needs::Any,
+        &["yes", "no", "/dev/null", "/tmp"],
+    ),
+    ("ConnectTimeout", Needs::Any, &["0", "10", "1m", "none"]),
+    ("TunnelDevice", Needs::Any, &["any", "0", "1:2", "any:3"]),
+    (
+        "ControlPersist",
+        Needs::Any,
+        &["yes", "no", "0", "10m", "1h5"],
+    ),
+    ("EscapeChar", Needs::Any, &["none", "~", "^A", "%"]),
+    (
+        "IPQoS",
+        Needs::Any,
+        &[
+            "lowdelay",
+            "throughput",
+            "af21 cs1",
+            "ef",
+            "none",
+            "16",
+            "cs0 le",
+            "EF AF11",
+        ],
+    ),
+    (
+        "RekeyLimit",
+        Needs::Any,
+        &["default", "1G", "512M 1h", "default none", "2g"],
+    ),
+    (
+        "StreamLocalBindMask",
+        Needs::Any,
+        &["0177", "0", "077", "0777"],
+    ),
+    ("SyslogFacility", Needs::Any, &["AUTH", "user", "local3"]),
+    (
+        "ProxyCommand",
+        Needs::Any,
+        &["nc %h %p", "ssh -W %h:%p bastion", "none"],
+    ),
     (
         "ProxyJump",
+        Needs::Any,
         &[
-            "jump",
-            "alice@jump:2222",
+            "bastion",
+            "alice@bastion:2222",
             "a@j1,b@j2:22",
             "[10.0.0.1]:22",
             "none",
@@ -254,9 +428,15 @@ fn eol(rng: &mut Rng, crlf: bool) -> &'static str {
     }
 }
 
-/// An option line with a random valid value.
-pub fn option_line(rng: &mut Rng) -> String {
-    let (keyword, values) = *rng.pick(VALUES);
+/// An option line with a random valid value, of a keyword `version`
+/// accepts, in one of the spellings ssh reads alike.
+pub fn option_line(rng: &mut Rng, version: &Openssh) -> String {
+    let (keyword, values) = loop {
+        let (keyword, needs, values) = *rng.pick(VALUES);
+        if needs.accepts(version) {
+            break (keyword, values);
+        }
+    };
     let indent = *rng.pick(&["", "  ", "\t", "    "]);
     let comment = if rng.chance(10) { " # note" } else { "" };
     // ssh keeps a trailing comment as part of the command options.
@@ -268,11 +448,20 @@ pub fn option_line(rng: &mut Rng) -> String {
     } else {
         comment
     };
+    let mut value = rng.pick(values).to_string();
+    // The argument keywords read `"v"`, `'v'` and `v` alike.
+    let raw_rest = matches!(
+        keyword,
+        "LocalCommand" | "RemoteCommand" | "KnownHostsCommand" | "ProxyCommand" | "ProxyJump"
+    );
+    if !raw_rest && !value.contains([' ', '"']) && rng.chance(15) {
+        let q = if rng.chance(50) { '"' } else { '\'' };
+        value = format!("{q}{value}{q}");
+    }
     format!(
-        "{indent}{}{}{}{comment}",
+        "{indent}{}{}{value}{comment}",
         keyword_spelling(rng, keyword),
         separator(rng),
-        rng.pick(values)
     )
 }
 
@@ -291,9 +480,9 @@ fn host_line(rng: &mut Rng) -> String {
     )
 }
 
-fn match_line(rng: &mut Rng) -> String {
+fn match_line(rng: &mut Rng, version: &Openssh) -> String {
     let user = current_user();
-    let criteria: Vec<String> = vec![
+    let mut criteria: Vec<String> = vec![
         "host web*".into(),
         "host db,web-1".into(),
         "host \"*.example.com\"".into(),
@@ -312,6 +501,20 @@ fn match_line(rng: &mut Rng) -> String {
         "final".into(),
         "canonical".into(),
     ];
+    if Needs::V94.accepts(version) {
+        criteria.extend(["tagged work".into(), "tagged prod,dev".into()]);
+    }
+    if (version.major(), version.minor()) >= (9, 9) {
+        criteria.extend(["host=db*".into(), "user='alice'".into()]);
+    }
+    if version.major() >= 10 {
+        criteria.extend([
+            "sessiontype shell".into(),
+            "sessiontype subsystem,none".into(),
+            "version OpenSSH_10*".into(),
+            "command \"\"".into(),
+        ]);
+    }
     if rng.chance(10) {
         return format!("Match {}all", if rng.chance(20) { "!" } else { "" });
     }
@@ -342,9 +545,10 @@ pub fn current_user() -> String {
         .unwrap_or_else(|| "root".into())
 }
 
-/// A configuration file for the differential test. `include` names files
-/// that `Include` lines may reference (given as written in the config).
-pub fn resolution_config(rng: &mut Rng, includes: &[String]) -> String {
+/// A configuration file for the differential test, of keywords `version`
+/// accepts. `include` names files that `Include` lines may reference (given
+/// as written in the config).
+pub fn resolution_config(rng: &mut Rng, includes: &[String], version: &Openssh) -> String {
     let crlf = rng.chance(10);
     let mut out = String::new();
     let lines = 3 + rng.below(25);
@@ -352,11 +556,11 @@ pub fn resolution_config(rng: &mut Rng, includes: &[String]) -> String {
         let line = match rng.below(20) {
             0 if i > 0 => host_line(rng),
             1 | 2 => host_line(rng),
-            3 => match_line(rng),
+            3 => match_line(rng, version),
             4 => "# a comment".to_string(),
             5 => String::new(),
             6 if !includes.is_empty() => format!("Include {}", rng.pick(includes)),
-            _ => option_line(rng),
+            _ => option_line(rng, version),
         };
         out.push_str(&line);
         out.push_str(eol(rng, crlf));
@@ -371,12 +575,13 @@ pub fn resolution_config(rng: &mut Rng, includes: &[String]) -> String {
 /// option lines mixed with noise, odd whitespace, quotes, CR, NUL and
 /// invalid UTF-8.
 pub fn messy_config(rng: &mut Rng) -> Vec<u8> {
+    let version = Openssh::default();
     let mut out = Vec::new();
     let lines = rng.below(30);
     for _ in 0..lines {
         match rng.below(12) {
             0 => out.extend_from_slice(host_line(rng).as_bytes()),
-            1 => out.extend_from_slice(match_line(rng).as_bytes()),
+            1 => out.extend_from_slice(match_line(rng, &version).as_bytes()),
             2 => out.extend_from_slice(b"  # comment \xff\xfe"),
             3 => {}
             4 => {
@@ -386,7 +591,7 @@ pub fn messy_config(rng: &mut Rng) -> Vec<u8> {
             }
             5 => out.extend_from_slice(b"Include \"~/x y\" '${HOME}/z' \"unterminated"),
             6 => out.extend_from_slice(b"\t \t"),
-            _ => out.extend_from_slice(option_line(rng).as_bytes()),
+            _ => out.extend_from_slice(option_line(rng, &version).as_bytes()),
         }
         out.extend_from_slice(match rng.below(6) {
             0 => &b"\r\n"[..],

@@ -4,5 +4,6 @@ mod differential;
 mod edits;
 mod fuzz;
 mod generate;
+mod render;
 mod round_trip;
 mod update;
