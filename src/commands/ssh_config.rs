@@ -30,6 +30,9 @@ pub(super) fn ssh_config(args: SshConfigArgs, global: &GlobalArgs, ui: &Ui) -> R
             wanted.push((label(labels::NAME), label(labels::ALIAS)));
         }
         wanted.sort();
+        if wanted.is_empty() {
+            ui.info("no containers are running");
+        }
     } else {
         for image in images {
             let container = Container::new(&ctx, image.clone(), None, Duration::ZERO)?;

@@ -44,7 +44,7 @@ pub enum ErrorKind {
     Mirror {
         /// The mirror's URL.
         url: String,
-        /// What failed: `debootstrap`, or `step [2/7] pointing apt at …`.
+        /// What failed: `debootstrap`, or `step [2/7] of the base build`.
         during: String,
         /// Exit status (`None` when nothing could be run).
         status: Option<i32>,
@@ -147,10 +147,10 @@ impl fmt::Display for Error {
                 status,
                 tail,
             } => {
-                write!(f, "the package mirror {url} failed: {during}")?;
+                write!(f, "the package mirror {url} failed ({during}")?;
                 match status {
-                    Some(status) => write!(f, " (exit status: {status})")?,
-                    None => f.write_str(" could not be run")?,
+                    Some(status) => write!(f, ", exit status: {status})")?,
+                    None => f.write_str(", which could not be run)")?,
                 }
                 if !tail.trim().is_empty() {
                     write!(f, "\n--- output\n{}", tail.trim_end())?;
@@ -210,18 +210,18 @@ mod tests {
     fn a_failing_mirror_names_itself() {
         let error = Error::from(ErrorKind::Mirror {
             url: "http://mirror.example/nowhere".into(),
-            during: "step [2/7] pointing apt at the mirror http://mirror.example/nowhere".into(),
+            during: "step [2/7] of the base build".into(),
             status: Some(1),
             tail: "E: The repository 'http://mirror.example/nowhere bookworm Release' does not have a Release file.\n".into(),
         });
         let message = error.to_string();
         assert!(
             message.starts_with(
-                "the package mirror http://mirror.example/nowhere failed: step [2/7] pointing apt"
+                "the package mirror http://mirror.example/nowhere failed \
+                 (step [2/7] of the base build, exit status: 1)\n--- output\nE: The repository"
             ),
             "{message}"
         );
-        assert!(message.contains("(exit status: 1)\n--- output\nE: The repository"));
         assert!(error.hint().unwrap().contains("dists/<release>/"));
     }
 

@@ -464,7 +464,7 @@ fn build(
         if let Some(url) = current.checked_sub(1).and_then(|i| steps[i].mirror.clone()) {
             return Err(ErrorKind::Mirror {
                 url,
-                during: format!("step {step}"),
+                during: format!("step [{current}/{total}] of the base build"),
                 status: Some(output.status),
                 tail: tail.text(),
             }

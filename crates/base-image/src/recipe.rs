@@ -219,17 +219,24 @@ else
 fi
 "#;
 
-/// Updates the package lists after [`POINT_AT_MIRROR`], failing when the
-/// mirror does not answer for the release.
-const UPDATE_FROM_MIRROR: &str = r#"
-# apt only warns when a source cannot be reached; here that is an error.
-base=${mirror%/}
-status=0
-out=$(DEBIAN_FRONTEND=noninteractive apt-get update 2>&1) || status=$?
-printf '%s\n' "$out"
-if [ "$status" -ne 0 ] ||
-    printf '%s\n' "$out" | grep -F -e "$base/" -e "$base " | grep -Eq '^(Err:|E:|W: Failed to fetch)'; then
-    echo "the mirror $mirror does not serve $codename" >&2
+/// Checks, after [`POINT_AT_MIRROR`], that the mirror serves the release:
+/// one small file, `dists/<release>/InRelease` (or `Release`), fetched
+/// with apt's own downloader (through the build's proxy, if any). apt-get
+/// update would only warn where the mirror cannot be reached, and the
+/// build would fail later without naming it.
+const CHECK_MIRROR: &str = r#"
+check=$(mktemp -d)
+found=
+for file in InRelease Release; do
+    url="${mirror%/}/dists/$codename/$file"
+    if /usr/lib/apt/apt-helper -o APT::Sandbox::User=root download-file "$url" "$check/$file"; then
+        found=$url
+        break
+    fi
+done
+rm -rf "$check"
+if [ -z "$found" ]; then
+    echo "the mirror $mirror does not serve $codename: no dists/$codename/InRelease or Release" >&2
     exit 1
 fi
 "#;
@@ -259,7 +266,7 @@ pub(crate) fn steps(mirror: Option<&str>, packages: &[String]) -> Vec<Step> {
     if let Some(mirror) = mirror {
         let mut step = Step::new(
             format!("pointing apt at the mirror {mirror}"),
-            format!("{POINT_AT_MIRROR}{UPDATE_FROM_MIRROR}").replace("@MIRROR@", &sh_quote(mirror)),
+            format!("{POINT_AT_MIRROR}{CHECK_MIRROR}").replace("@MIRROR@", &sh_quote(mirror)),
         );
         step.mirror = Some(mirror.to_string());
         steps.insert(1, step);
