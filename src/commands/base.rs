@@ -4,6 +4,7 @@
 use crate::base::{self, Choices};
 use crate::cli::{BaseArgs, GlobalArgs};
 use crate::error::Result;
+use crate::home::Home;
 use crate::settings::{self, Settings};
 use crate::ui::Ui;
 
@@ -12,7 +13,6 @@ use super::context;
 /// `redock base [--from IMAGE | --rootfs PATH] [--rebuild] [--tag IMAGE]
 /// [--mirror URL] [--with PACKAGE…]`.
 pub(super) fn base(args: BaseArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32> {
-    let ctx = context(global, ui)?;
     let choices = Choices {
         mirror: args.mirror,
         with: args.with,
@@ -24,7 +24,9 @@ pub(super) fn base(args: BaseArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32> 
         rebuild: args.rebuild,
         ..base_image::BuildOptions::default()
     };
-    let options = base::options(&ctx.home, options, &choices)?;
+    // Checked before the engine is looked for, so a bad one changes nothing.
+    let options = base::options(&Home::from_env()?, options, &choices)?;
+    let ctx = context(global, ui)?;
     base::ensure(&ctx, &options)?;
     // Remembered once they built: a mirror that fails is not kept.
     if choices.mirror.is_some() || !choices.with.is_empty() {
