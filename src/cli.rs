@@ -77,6 +77,10 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Show the output of the container of NAME
     Logs(LogsArgs),
+    /// Print the Host blocks of running containers, for `ssh -F FILE` and tools that do not follow Include
+    SshConfig(SshConfigArgs),
+    /// Show the remembered settings, or forget one
+    Config(ConfigArgs),
 }
 
 // The arguments of each command, in the order of `Command`. They carry no
@@ -164,6 +168,12 @@ pub struct BaseArgs {
     // of redock's; a test in `commands` checks that the two agree.
     #[arg(long, value_name = "IMAGE", default_value = "redock:base")]
     pub tag: String,
+    /// The package mirror of the distribution's main archive, for the build and the containers' apt sources; remembered [env: REDOCK_MIRROR]
+    #[arg(long, value_name = "URL")]
+    pub mirror: Option<String>,
+    /// Extra packages in the base image (for example --with curl git rsync); remembered
+    #[arg(long = "with", value_name = "PACKAGE", num_args = 1..)]
+    pub with: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -230,6 +240,23 @@ pub struct LogsArgs {
     pub follow: bool,
     #[arg(value_name = "NAME")]
     pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SshConfigArgs {
+    /// Take redock's Include line out of your SSH client config instead
+    #[arg(long, conflicts_with = "names")]
+    pub uninstall: bool,
+    /// Only these NAMEs' containers [default: every running one]
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Forget the remembered setting KEY
+    #[arg(long, value_name = "KEY")]
+    pub unset: Option<String>,
 }
 
 /// The clap command, for completions and man pages.

@@ -297,20 +297,15 @@ impl<'a> Container<'a> {
     }
 
     /// The image NAME when it exists, else the base image (built first when
-    /// needed).
+    /// needed, with the remembered mirror and packages).
     fn image_to_start(&self) -> Result<String> {
         if self.find_named_image()?.is_some() {
             return Ok(self.image.name());
         }
-        let options = base_image::BuildOptions {
-            target: BASE_IMAGE.to_string(),
-            from: None,
-            rootfs: None,
-            rebuild: false,
-        };
-        let ui = &self.ctx.ui;
-        base_image::ensure(&self.ctx.docker, &options, &mut |p| ui.progress(p))?;
-        Ok(BASE_IMAGE.to_string())
+        let options = base_image::BuildOptions::default();
+        let options = crate::base::options(&self.ctx.home, options, &Default::default())?;
+        crate::base::ensure(self.ctx, &options)?;
+        Ok(options.target)
     }
 
     /// Waits until sshd in the container answers and returns where it
@@ -397,7 +392,7 @@ impl<'a> Container<'a> {
         transport: Transport,
     ) -> Result<IncludeOutcome> {
         let ctx = self.ctx;
-        sshfiles::pin_host_key(&ctx.home, alias, host_key)?;
+        sshfiles::pin_host_key(&ctx.home, alias, endpoint, host_key)?;
         sshfiles::write_host_block(&ctx.home, alias, endpoint)?;
         let record = ContainerRecord {
             name: self.image.name(),

@@ -53,6 +53,11 @@ impl Home {
         self.dir.join("known_hosts")
     }
 
+    /// The remembered settings (`redock config`).
+    pub fn settings_file(&self) -> PathBuf {
+        self.dir.join("settings.json")
+    }
+
     /// Whether this is the default home; containers of another home get a
     /// suffix in their docker name so that several homes can share an engine.
     pub fn is_default(&self) -> bool {

@@ -31,6 +31,7 @@
 //! SSH) and `state` (the state file). ARCHITECTURE.md maps the original
 //! Python API onto these.
 
+pub mod base;
 pub mod cli;
 pub mod commands;
 pub mod container;
@@ -40,6 +41,7 @@ pub mod home;
 pub mod name;
 pub mod provision;
 mod readiness;
+pub mod settings;
 pub mod sshfiles;
 pub mod status;
 mod time;

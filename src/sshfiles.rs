@@ -123,23 +123,67 @@ pub fn has_host_block(home: &Home, alias: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Pins `public_key` (an OpenSSH public key line) as the host key of `alias`.
-pub fn pin_host_key(home: &Home, alias: &str, public_key: &str) -> Result<()> {
+/// The Host block of `alias` in redock's ssh_config, as written there,
+/// each line ending in `\n`; `None` when there is none.
+pub fn host_block_text(home: &Home, alias: &str) -> Option<String> {
+    let bytes = fs::read(home.ssh_config()).ok()?;
+    let config = Config::parse(&bytes);
+    let block = config.host_block(alias)?;
+    let mut text = String::new();
+    for line in block.lines.filter_map(|i| config.line(i)) {
+        text.push_str(&String::from_utf8_lossy(line));
+        text.push('\n');
+    }
+    Some(text)
+}
+
+/// Pins `public_key` (an OpenSSH public key line) as the host key of
+/// `alias`. For the tcp transport the same line also names the endpoint,
+/// `[127.0.0.1]:PORT`, so that a client that ignores `HostKeyAlias` but
+/// loads redock's known_hosts (paramiko, fabric) can verify the key too.
+/// Every caller that pins again after the endpoint changed (a container
+/// resumed on a new port) moves that name with it; another line that still
+/// names the endpoint is stale (the engine gives a port to one container
+/// at a time) and loses the name.
+pub fn pin_host_key(home: &Home, alias: &str, endpoint: &Endpoint, public_key: &str) -> Result<()> {
     let mut fields = public_key.split_whitespace();
     let (Some(kind), Some(key)) = (fields.next(), fields.next()) else {
         return Err(Error::other(format!(
             "the container's host key of {alias} is not an OpenSSH public key: {public_key:?}"
         )));
     };
-    edit_known_hosts(home, alias, Some(format!("{alias} {kind} {key}\n")))
+    let mut names = vec![alias.to_string()];
+    if let Endpoint::Tcp { host, port } = endpoint {
+        names.push(known_host_name(host, *port));
+    }
+    let entry = KnownHost {
+        names,
+        key: format!("{kind} {key}"),
+    };
+    edit_known_hosts(home, alias, Some(&entry))
 }
 
-/// Forgets the pinned host key of `alias`.
+/// Forgets the pinned host key of `alias`, and the endpoint named with it.
 pub fn unpin_host_key(home: &Home, alias: &str) -> Result<()> {
     edit_known_hosts(home, alias, None)
 }
 
-fn edit_known_hosts(home: &Home, alias: &str, line: Option<String>) -> Result<()> {
+/// How known_hosts names a host on a port other than 22.
+fn known_host_name(host: &str, port: u16) -> String {
+    match port {
+        22 => host.to_string(),
+        _ => format!("[{host}]:{port}"),
+    }
+}
+
+/// One line of redock's known_hosts: the names (the alias first) and the
+/// key type and key.
+struct KnownHost {
+    names: Vec<String>,
+    key: String,
+}
+
+fn edit_known_hosts(home: &Home, alias: &str, entry: Option<&KnownHost>) -> Result<()> {
     let path = home.known_hosts();
     home.locked(|| {
         let old = match fs::read_to_string(&path) {
@@ -147,19 +191,52 @@ fn edit_known_hosts(home: &Home, alias: &str, line: Option<String>) -> Result<()
             Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
             Err(e) => return Err(Error::io(&path, e)),
         };
-        let mut new: String = old
-            .lines()
-            .filter(|l| l.split_whitespace().next() != Some(alias))
-            .flat_map(|l| [l, "\n"])
-            .collect();
-        if let Some(line) = &line {
-            new.push_str(line);
-        }
+        let new = known_hosts_with(&old, alias, entry);
         if new == old {
             return Ok(());
         }
         home::write_atomic(&path, new.as_bytes(), 0o600)
     })
+}
+
+/// `old` without the line of `alias` and with `entry` (when given) as that
+/// line, at the end. The other names of `entry` are taken off the other
+/// lines, which drop out when no name is left.
+fn known_hosts_with(old: &str, alias: &str, entry: Option<&KnownHost>) -> String {
+    let moved: &[String] = entry.map_or(&[], |e| &e.names[1..]);
+    let mut new = String::new();
+    for line in old.lines() {
+        let (names, rest) = line.split_once([' ', '\t']).unwrap_or((line, ""));
+        if names.starts_with('#') || names.starts_with('@') || names.is_empty() {
+            new.push_str(line);
+            new.push('\n');
+            continue;
+        }
+        let all: Vec<&str> = names.split(',').collect();
+        if all.first() == Some(&alias) {
+            continue;
+        }
+        let kept: Vec<&str> = all
+            .iter()
+            .copied()
+            .filter(|name| !moved.iter().any(|m| m == name))
+            .collect();
+        if kept.is_empty() {
+            continue;
+        }
+        if kept.len() == all.len() {
+            new.push_str(line);
+        } else {
+            new.push_str(&kept.join(","));
+            new.push(' ');
+            new.push_str(rest.trim_start());
+        }
+        new.push('\n');
+    }
+    if let Some(entry) = entry {
+        new.push_str(&format!("{} {}\n", entry.names.join(","), entry.key));
+    }
+    new
 }
 
 /// The user's client configuration that gets the Include line.
@@ -288,6 +365,104 @@ impl UserConfig {
             }
             Err(e) => Err(failed(e)),
         }
+    }
+}
+
+/// What `redock ssh-config --uninstall` did to the user's config.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UninstallOutcome {
+    /// The Include line was taken out.
+    Removed,
+    /// There was none.
+    Absent,
+    /// `--dry-run`: this diff would be applied.
+    DryRun(String),
+    /// The file cannot be written: the line to take out by hand.
+    ReadOnly(String),
+    /// The Include line (1-based) names other files too: it is the user's
+    /// own, and stays.
+    Shared(usize),
+    /// `--no-ssh-config`.
+    Disabled,
+}
+
+impl UserConfig {
+    /// Takes redock's Include line out again, under the same lock, backup
+    /// and `--dry-run` rules as [`UserConfig::ensure_include`]. Since adding
+    /// it only inserted that line, the file is then byte for byte what it
+    /// was before redock's first change; the one newline an insertion
+    /// adds to a last line that had none goes too, when the backup shows it
+    /// was not there.
+    pub fn remove_include(&self, home: &Home, dry_run: bool) -> Result<UninstallOutcome> {
+        if self.disabled {
+            return Ok(UninstallOutcome::Disabled);
+        }
+        let target = home.ssh_config();
+        let backup = backup_path(&self.path);
+        let failed = |e: sshconfig::Error| {
+            Error::new(ErrorKind::SshConfig {
+                path: self.path.clone(),
+            })
+            .with_source(e)
+            .with_hint("nothing was changed; take the Include line out by hand")
+        };
+        let original = fs::read(&backup).ok();
+        let mut shared = None;
+        let mut edit = |config: &mut Config| {
+            let mut changed = false;
+            while let Some(i) = config.find_include(&target) {
+                if config.arguments(i).len() != 1 {
+                    shared = Some(i + 1);
+                    break;
+                }
+                changed |= config.remove_line(i);
+            }
+            if changed {
+                if let Some(original) = &original {
+                    undo_added_newline(config, original);
+                }
+            }
+            changed
+        };
+        if dry_run {
+            let mut file = sshconfig::ConfigFile::read(&self.path).map_err(failed)?;
+            let changed = edit(&mut file.config);
+            return Ok(match (changed, shared) {
+                (true, _) => UninstallOutcome::DryRun(diff(
+                    file.path(),
+                    file.original(),
+                    &file.config.to_bytes(),
+                )),
+                (false, Some(line)) => UninstallOutcome::Shared(line),
+                (false, None) => UninstallOutcome::Absent,
+            });
+        }
+        if !self.path.exists() {
+            return Ok(UninstallOutcome::Absent);
+        }
+        match sshconfig::update_file(&self.path, Some(&backup), &mut edit) {
+            Ok(update) if update.written => Ok(UninstallOutcome::Removed),
+            Ok(_) => Ok(shared.map_or(UninstallOutcome::Absent, UninstallOutcome::Shared)),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    sshconfig::ErrorKind::PermissionDenied | sshconfig::ErrorKind::ReadOnly
+                ) =>
+            {
+                Ok(UninstallOutcome::ReadOnly(UserConfig::include_line(home)))
+            }
+            Err(e) => Err(failed(e)),
+        }
+    }
+}
+
+/// Where `config` is `original` plus one final newline, that newline is
+/// the one an insertion gave a last line that had none: it goes.
+fn undo_added_newline(config: &mut Config, original: &[u8]) {
+    let bytes = config.to_bytes();
+    let extra = bytes.strip_prefix(original).unwrap_or_default();
+    if matches!(extra, b"\n" | b"\r\n") {
+        *config = Config::parse(original);
     }
 }
 
@@ -451,6 +626,153 @@ mod tests {
             "{o:?}"
         );
         assert_eq!(after, "Host *\n");
+    }
+
+    /// Adds the Include line to `before` and takes it out again; returns
+    /// the outcome of taking it out and the file's bytes after it.
+    fn round_trip(before: &[u8]) -> (UninstallOutcome, Vec<u8>) {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path().join(".redock"));
+        let path = dir.path().join("config");
+        std::fs::write(&path, before).unwrap();
+        let user = UserConfig {
+            path: path.clone(),
+            disabled: false,
+        };
+        assert_eq!(
+            user.ensure_include(&home, false).unwrap(),
+            IncludeOutcome::Added
+        );
+        assert_ne!(std::fs::read(&path).unwrap(), before);
+        let outcome = user.remove_include(&home, false).unwrap();
+        let after = std::fs::read(&path).unwrap();
+        // Once out, there is nothing left to take out.
+        assert_eq!(
+            user.remove_include(&home, false).unwrap(),
+            UninstallOutcome::Absent
+        );
+        (outcome, after)
+    }
+
+    #[test]
+    fn uninstall_restores_every_byte() {
+        for before in [
+            &b"# mine\nHost *\n  User me\n"[..],
+            b"# my settings\r\n\tServerAliveInterval=30\r\n\r\nHost *\r\n\tUser nobody\r\nMatch host x\r\n  Port 2222",
+            b"Host a\n",
+            // No Host or Match: the line was appended, and the newline the
+            // last line lacked came with it.
+            b"# only a comment",
+            b"# only a comment\r\n",
+            b"",
+        ] {
+            let (outcome, after) = round_trip(before);
+            assert_eq!(outcome, UninstallOutcome::Removed);
+            assert_eq!(
+                String::from_utf8_lossy(&after),
+                String::from_utf8_lossy(before)
+            );
+        }
+    }
+
+    #[test]
+    fn uninstall_outcomes() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path().join(".redock"));
+        let path = dir.path().join("config");
+        let user = UserConfig {
+            path: path.clone(),
+            disabled: false,
+        };
+        // No file: nothing to do, and nothing is created.
+        assert_eq!(
+            user.remove_include(&home, false).unwrap(),
+            UninstallOutcome::Absent
+        );
+        assert!(!path.exists());
+
+        let include = UserConfig::include_line(&home);
+        let text = format!("{include}\nHost *\n  User me\n");
+        std::fs::write(&path, &text).unwrap();
+        match user.remove_include(&home, true).unwrap() {
+            UninstallOutcome::DryRun(diff) => {
+                assert!(diff.contains(&format!("\n-{include}\n")), "{diff}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+
+        // A line that names other files too is the user's own.
+        let shared = format!("Host *\n  User me\n{include} ~/.ssh/other\n");
+        std::fs::write(&path, &shared).unwrap();
+        assert_eq!(
+            user.remove_include(&home, false).unwrap(),
+            UninstallOutcome::Shared(3)
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), shared);
+
+        let disabled = UserConfig {
+            path: path.clone(),
+            disabled: true,
+        };
+        assert_eq!(
+            disabled.remove_include(&home, false).unwrap(),
+            UninstallOutcome::Disabled
+        );
+    }
+
+    #[test]
+    fn known_hosts_name_the_tcp_endpoint_with_the_alias() {
+        let tcp = |port| KnownHost {
+            names: vec!["web-container".into(), known_host_name("127.0.0.1", port)],
+            key: "ssh-ed25519 AAAAnew".into(),
+        };
+        // Pinned first: the alias and the endpoint on one line.
+        let pinned = known_hosts_with("", "web-container", Some(&tcp(49153)));
+        assert_eq!(
+            pinned,
+            "web-container,[127.0.0.1]:49153 ssh-ed25519 AAAAnew\n"
+        );
+        // Pinned again on a new port: the line moves with it.
+        let old = "db-container ssh-ed25519 AAAAdb\n\
+                   web-container,[127.0.0.1]:49153 ssh-ed25519 AAAAold\n";
+        assert_eq!(
+            known_hosts_with(old, "web-container", Some(&tcp(49200))),
+            "db-container ssh-ed25519 AAAAdb\n\
+             web-container,[127.0.0.1]:49200 ssh-ed25519 AAAAnew\n"
+        );
+        // Another alias's line that still names the port is stale: the name
+        // goes, the alias stays; a line of nothing but that name goes.
+        let old = "db-container,[127.0.0.1]:49153  ssh-ed25519 AAAAdb\n\
+                   [127.0.0.1]:49153 ssh-ed25519 AAAAstray\n\
+                   # a comment\n";
+        assert_eq!(
+            known_hosts_with(old, "web-container", Some(&tcp(49153))),
+            "db-container ssh-ed25519 AAAAdb\n\
+             # a comment\n\
+             web-container,[127.0.0.1]:49153 ssh-ed25519 AAAAnew\n"
+        );
+        // The exec transport has no endpoint to name.
+        let exec = KnownHost {
+            names: vec!["web-container".into()],
+            key: "ssh-ed25519 AAAAnew".into(),
+        };
+        assert_eq!(
+            known_hosts_with(old, "web-container", Some(&exec)),
+            format!("{old}web-container ssh-ed25519 AAAAnew\n")
+        );
+        // Unpinned: the line goes, endpoint and all; the others stay as they are.
+        let old = "db-container  ssh-ed25519 AAAAdb\n\
+                   web-container,[127.0.0.1]:49153 ssh-ed25519 AAAAnew\n";
+        assert_eq!(
+            known_hosts_with(old, "web-container", None),
+            "db-container  ssh-ed25519 AAAAdb\n"
+        );
+        // Lines of redock before the endpoint was named are replaced whole.
+        assert_eq!(
+            known_hosts_with("web-container ssh-ed25519 AAAAold\n", "web-container", None),
+            ""
+        );
     }
 
     #[test]

@@ -1,22 +1,48 @@
 //! `redock base`: builds the base image through `base_image`, its progress
-//! on the terminal.
+//! on the terminal, and remembers the mirror and packages it was given.
 
+use crate::base::{self, Choices};
 use crate::cli::{BaseArgs, GlobalArgs};
 use crate::error::Result;
+use crate::home::Home;
+use crate::settings::{self, Settings};
 use crate::ui::Ui;
 
 use super::context;
 
-/// `redock base [--from IMAGE | --rootfs PATH] [--rebuild] [--tag IMAGE]`.
+/// `redock base [--from IMAGE | --rootfs PATH] [--rebuild] [--tag IMAGE]
+/// [--mirror URL] [--with PACKAGE…]`.
 pub(super) fn base(args: BaseArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32> {
-    let ctx = context(global, ui)?;
+    let choices = Choices {
+        mirror: args.mirror,
+        with: args.with,
+    };
     let options = base_image::BuildOptions {
         target: args.tag,
         from: args.from,
         rootfs: args.rootfs,
         rebuild: args.rebuild,
+        ..base_image::BuildOptions::default()
     };
-    base_image::ensure(&ctx.docker, &options, &mut |p| ui.progress(p))?;
+    // Checked before the engine is looked for, so a bad one changes nothing.
+    let options = base::options(&Home::from_env()?, options, &choices)?;
+    let ctx = context(global, ui)?;
+    base::ensure(&ctx, &options)?;
+    // Remembered once they built: a mirror that fails is not kept.
+    if choices.mirror.is_some() || !choices.with.is_empty() {
+        let mut packages = choices.with.clone();
+        packages.sort();
+        packages.dedup();
+        Settings::update(&ctx.home, |s| {
+            if let Some(mirror) = &choices.mirror {
+                s.set_text(settings::MIRROR, mirror);
+            }
+            if !packages.is_empty() {
+                s.set_list(settings::WITH, &packages);
+            }
+        })?;
+        ui.info("remembered for later builds; `redock config` shows it");
+    }
     println!("{}", options.target);
     Ok(0)
 }

@@ -6,12 +6,17 @@
 //! - `lifecycle`: start, commit, kill, delete, logs
 //! - `ssh`: ssh, and replacing redock with ssh
 //! - `provision`: run, install, upgrade, upload, sync
+//! - `ssh_config`: ssh-config (the Host blocks, and uninstalling the
+//!   Include line)
+//! - `config`: the remembered settings
 //! - `status`, `base`, and `completions` below
 
 mod base;
+mod config;
 mod lifecycle;
 mod provision;
 mod ssh;
+mod ssh_config;
 mod status;
 
 use std::ffi::OsString;
@@ -95,6 +100,8 @@ fn run(cli: Cli, ui: &Ui) -> Result<i32> {
         Command::Sync(args) => provision::sync(args, global, ui),
         Command::Completions(args) => completions(args),
         Command::Logs(args) => lifecycle::logs(args, global, ui),
+        Command::SshConfig(args) => ssh_config::ssh_config(args, global, ui),
+        Command::Config(args) => config::config(args, global, ui),
     }
 }
 

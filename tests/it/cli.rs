@@ -169,3 +169,32 @@ fn which_docker() -> std::path::PathBuf {
         .find(|p| p.is_file())
         .expect("docker on PATH")
 }
+
+#[test]
+fn invalid_mirror_packages_proxy_or_setting() {
+    refused(
+        &["base", "--mirror", "mirror.example/debian"],
+        &[],
+        1,
+        "invalid mirror URL",
+    );
+    refused(
+        &["base", "--with", "curl", "Bad;Name"],
+        &[],
+        1,
+        "invalid package name \"Bad;Name\"",
+    );
+    refused(
+        &["base"],
+        &[("REDOCK_MIRROR", "not a url")],
+        1,
+        "invalid mirror URL",
+    );
+    refused(
+        &["base"],
+        &[("REDOCK_APT_PROXY", "http://proxy.example:3142 x")],
+        1,
+        "invalid apt proxy",
+    );
+    refused(&["config", "--unset", "mirrors"], &[], 1, "no setting");
+}

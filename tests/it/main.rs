@@ -4,6 +4,7 @@
 
 mod cli;
 mod engine;
+mod interop;
 mod provision;
 mod signals;
 

@@ -22,11 +22,14 @@ pub(crate) fn unavailable_reason() -> Option<String> {
     None
 }
 
-/// `debootstrap --variant=minbase bookworm DIR`, then `tar | docker import`.
-/// The release's default mirror is used: no mirror is named here.
+/// `debootstrap --variant=minbase bookworm DIR [MIRROR]`, then `tar |
+/// docker import`. Without a mirror debootstrap uses its default one; an
+/// apt proxy reaches it (and its downloader) as `http_proxy`.
 pub(crate) fn build_and_import(
     docker: &Docker,
     reference: &str,
+    mirror: Option<&str>,
+    apt_proxy: Option<&str>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<String, crate::Error> {
     let dir = tempfile::Builder::new()
@@ -34,10 +37,16 @@ pub(crate) fn build_and_import(
         .tempdir()
         .map_err(|e| ErrorKind::Io("cannot make a temporary directory".into(), e))?;
     let root = dir.path().join("root");
-    let debootstrap = Cmd::new("debootstrap")
+    let mut debootstrap = Cmd::new("debootstrap")
         .arg("--variant=minbase")
         .arg(SUITE)
         .arg(&root);
+    if let Some(mirror) = mirror {
+        debootstrap = debootstrap.arg(mirror);
+    }
+    if let Some(proxy) = apt_proxy {
+        debootstrap = debootstrap.env("http_proxy", proxy);
+    }
 
     let mut tail = Tail::default();
     let result = debootstrap.output_lines(&mut |line| {

@@ -39,6 +39,25 @@ pub enum ErrorKind {
         /// The last lines of its output.
         tail: String,
     },
+    /// The package mirror failed: debootstrap, or the recipe's first
+    /// fetch from it, did not work.
+    Mirror {
+        /// The mirror's URL.
+        url: String,
+        /// What failed: `debootstrap`, or `step [2/7] of the base build`.
+        during: String,
+        /// Exit status (`None` when nothing could be run).
+        status: Option<i32>,
+        /// The last lines of the output.
+        tail: String,
+    },
+    /// A mirror URL that is no URL apt could use.
+    BadMirror(String),
+    /// A package name that is no Debian package name.
+    BadPackage(String),
+    /// An apt proxy that is empty or holds whitespace (not shown: it may
+    /// hold credentials).
+    BadAptProxy,
     /// `--rootfs` is neither a directory nor a file.
     BadRootfs(std::path::PathBuf),
     /// Local I/O (temporary directory, reading `--rootfs`).
@@ -61,6 +80,10 @@ impl Error {
             ErrorKind::StepFailed { .. } => {
                 Some("the recipe needs a Debian or Ubuntu image whose package mirror is reachable")
             }
+            ErrorKind::Mirror { .. } => Some(
+                "check the mirror's URL: it must serve the image's release (dists/<release>/) \
+                 of its distribution's main archive",
+            ),
             _ => None,
         }
     }
@@ -118,6 +141,33 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
+            ErrorKind::Mirror {
+                url,
+                during,
+                status,
+                tail,
+            } => {
+                write!(f, "the package mirror {url} failed ({during}")?;
+                match status {
+                    Some(status) => write!(f, ", exit status: {status})")?,
+                    None => f.write_str(", which could not be run)")?,
+                }
+                if !tail.trim().is_empty() {
+                    write!(f, "\n--- output\n{}", tail.trim_end())?;
+                }
+                Ok(())
+            }
+            ErrorKind::BadMirror(url) => write!(
+                f,
+                "invalid mirror URL {url:?}: give an absolute URL such as http://HOST/debian, without spaces"
+            ),
+            ErrorKind::BadPackage(name) => write!(
+                f,
+                "invalid package name {name:?}: Debian package names are lower-case letters, digits, '+', '-' and '.'"
+            ),
+            ErrorKind::BadAptProxy => {
+                f.write_str("invalid apt proxy: give a URL such as http://HOST:3142, without spaces")
+            }
             ErrorKind::BadRootfs(path) => write!(
                 f,
                 "--rootfs {} is neither a directory nor a tarball",
@@ -154,6 +204,25 @@ mod tests {
             "building the base image failed at step [2/6] updating the package lists \
              (exit status: 100)\n--- output\nE: could not resolve"
         );
+    }
+
+    #[test]
+    fn a_failing_mirror_names_itself() {
+        let error = Error::from(ErrorKind::Mirror {
+            url: "http://mirror.example/nowhere".into(),
+            during: "step [2/7] of the base build".into(),
+            status: Some(1),
+            tail: "E: The repository 'http://mirror.example/nowhere bookworm Release' does not have a Release file.\n".into(),
+        });
+        let message = error.to_string();
+        assert!(
+            message.starts_with(
+                "the package mirror http://mirror.example/nowhere failed \
+                 (step [2/7] of the base build, exit status: 1)\n--- output\nE: The repository"
+            ),
+            "{message}"
+        );
+        assert!(error.hint().unwrap().contains("dists/<release>/"));
     }
 
     #[test]

@@ -49,6 +49,8 @@ mod recipe;
 
 pub use error::{Error, ErrorKind};
 
+use recipe::MARKER;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -89,6 +91,79 @@ pub struct BuildOptions {
     pub rootfs: Option<PathBuf>,
     /// Build even when the target is current.
     pub rebuild: bool,
+    /// `--mirror URL`: the package mirror of the distribution's main
+    /// archive. debootstrap fetches from it, and the recipe points the
+    /// image's apt sources at it (see [`validate_mirror`]); it is part of
+    /// the recipe's version.
+    pub mirror: Option<String>,
+    /// `--with PACKAGE…`: extra packages the recipe installs (see
+    /// [`validate_package`]); part of the recipe's version, as a set.
+    pub packages: Vec<String>,
+    /// An HTTP proxy for apt (and debootstrap) during this build only. It
+    /// reaches the build container on the build script's standard input
+    /// and is never written into the image or its configuration, since it
+    /// may hold credentials; it is not part of the recipe's version.
+    pub apt_proxy: Option<String>,
+}
+
+impl BuildOptions {
+    /// The version of the recipe these options make: [`RECIPE_VERSION`]
+    /// without a mirror and extra packages.
+    pub fn recipe_version(&self) -> String {
+        recipe::version(&self.steps())
+    }
+
+    fn steps(&self) -> Vec<recipe::Step> {
+        recipe::steps(self.mirror.as_deref(), &self.packages)
+    }
+
+    /// Checks the mirror, the packages and the proxy.
+    pub fn validate(&self) -> Result<(), Error> {
+        if let Some(mirror) = &self.mirror {
+            validate_mirror(mirror)?;
+        }
+        for package in &self.packages {
+            validate_package(package)?;
+        }
+        if let Some(proxy) = &self.apt_proxy {
+            if proxy.is_empty() || proxy.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                // Never echoed: it may hold credentials.
+                return Err(ErrorKind::BadAptProxy.into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks a package mirror's URL: a scheme apt knows how to spell
+/// (`http:`, `https:`, `file:`, …) and no whitespace, which would split an
+/// apt source line.
+pub fn validate_mirror(url: &str) -> Result<(), Error> {
+    let bad = || Error::from(ErrorKind::BadMirror(url.to_string()));
+    let (scheme, rest) = url.split_once(':').ok_or_else(bad)?;
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_lowercase())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+.-".contains(c));
+    if !scheme_ok || rest.is_empty() || !url.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(bad());
+    }
+    Ok(())
+}
+
+/// Checks a package name by Debian's rule (lower-case letters, digits,
+/// `+`, `-` and `.`, at least two, beginning with a letter or digit), so
+/// that no name reaches apt-get as an option or the build script as shell.
+pub fn validate_package(name: &str) -> Result<(), Error> {
+    let ok = name.len() >= 2
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c));
+    if !ok {
+        return Err(ErrorKind::BadPackage(name.to_string()).into());
+    }
+    Ok(())
 }
 
 impl Default for BuildOptions {
@@ -98,6 +173,9 @@ impl Default for BuildOptions {
             from: None,
             rootfs: None,
             rebuild: false,
+            mirror: None,
+            packages: Vec::new(),
+            apt_proxy: None,
         }
     }
 }
@@ -119,7 +197,8 @@ pub enum Progress {
     Done { id: String },
 }
 
-/// Whether a base image was built by this recipe.
+/// Whether a base image was built by the recipe without a mirror and
+/// extra packages ([`ensure`] compares with [`BuildOptions::recipe_version`]).
 pub fn is_current(info: &ImageInfo) -> bool {
     info.labels.get(RECIPE_LABEL).map(String::as_str) == Some(RECIPE_VERSION)
 }
@@ -131,14 +210,31 @@ pub fn ensure(
     opts: &BuildOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<String, Error> {
+    opts.validate()?;
+    let version = opts.recipe_version();
     let existing = docker.image_inspect(&opts.target)?;
     if let Some(info) = &existing {
-        if is_current(info) && !opts.rebuild {
+        let current = info.labels.get(RECIPE_LABEL) == Some(&version);
+        if current && !opts.rebuild {
             return Ok(info.id.clone());
         }
     }
+    if let Some(mirror) = &opts.mirror {
+        progress(Progress::Note(format!("package mirror {mirror}")));
+    }
+    if opts.apt_proxy.is_some() {
+        // Not shown: it may hold credentials.
+        progress(Progress::Note(
+            "apt goes through a proxy during this build".into(),
+        ));
+    }
     let from = choose_from(docker, opts, progress)?;
-    let id = build(docker, &from, &opts.target, recipe::STEPS, progress)?;
+    let plan = Recipe {
+        steps: opts.steps(),
+        version,
+        apt_proxy: opts.apt_proxy.as_deref(),
+    };
+    let id = build(docker, &from, &opts.target, &plan, progress)?;
     if let Some(old) = existing {
         if old.id != id {
             // The replaced image goes when nothing else uses it; an image
@@ -221,9 +317,31 @@ fn choose_from(
                 "building a Debian root file system with debootstrap (no registry reachable)"
                     .into(),
             ));
-            debootstrap::build_and_import(docker, DEBOOTSTRAP_IMAGE, progress)?;
+            let mirror = opts.mirror.as_deref();
+            debootstrap::build_and_import(
+                docker,
+                DEBOOTSTRAP_IMAGE,
+                mirror,
+                opts.apt_proxy.as_deref(),
+                progress,
+            )
+            .map_err(|e| blame_mirror(e, mirror))?;
             inspect_from(docker, DEBOOTSTRAP_IMAGE)
         }
+    }
+}
+
+/// A debootstrap failure with a mirror is the mirror's to explain.
+fn blame_mirror(error: Error, mirror: Option<&str>) -> Error {
+    match (error.kind(), mirror) {
+        (ErrorKind::Debootstrap { status, tail }, Some(url)) => ErrorKind::Mirror {
+            url: url.to_string(),
+            during: "debootstrap".into(),
+            status: *status,
+            tail: tail.clone(),
+        }
+        .into(),
+        _ => error,
     }
 }
 
@@ -271,15 +389,24 @@ impl Drop for BuildContainer<'_> {
     }
 }
 
-/// Runs `steps` in a build container made from `from` and turns the result
-/// into `target`; returns the new image's id.
+/// What one build runs: the steps, the version they make, and the apt
+/// proxy of this build alone.
+struct Recipe<'a> {
+    steps: Vec<recipe::Step>,
+    version: String,
+    apt_proxy: Option<&'a str>,
+}
+
+/// Runs the recipe's steps in a build container made from `from` and turns
+/// the result into `target`; returns the new image's id.
 fn build(
     docker: &Docker,
     from: &ImageInfo,
     target: &str,
-    steps: &[recipe::Step],
+    plan: &Recipe<'_>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<String, Error> {
+    let steps = &plan.steps;
     let from_reference = from
         .repo_tags
         .first()
@@ -307,17 +434,17 @@ fn build(
     let total = steps.len();
     let mut current = 0;
     let mut tail = Tail::new(TAIL_LINES);
-    let script = recipe::build_script(steps);
+    let script = recipe::build_script(steps, plan.apt_proxy);
     let output =
         docker.start_attached_with(&container.id, Some(script.as_bytes()), &mut |line| {
             if let Some(index) = line
-                .strip_prefix(recipe::MARKER)
+                .strip_prefix(MARKER)
                 .and_then(|n| n.parse::<usize>().ok())
             {
                 if (1..=total).contains(&index) {
                     current = index;
                     tail.clear();
-                    let title = steps[index - 1].title.to_string();
+                    let title = steps[index - 1].title.clone();
                     progress(Progress::Step {
                         index,
                         total,
@@ -334,6 +461,15 @@ fn build(
             0 => "[0/{total}] starting the build container".replace("{total}", &total.to_string()),
             n => format!("[{n}/{total}] {}", steps[n - 1].title),
         };
+        if let Some(url) = current.checked_sub(1).and_then(|i| steps[i].mirror.clone()) {
+            return Err(ErrorKind::Mirror {
+                url,
+                during: format!("step [{current}/{total}] of the base build"),
+                status: Some(output.status),
+                tail: tail.text(),
+            }
+            .into());
+        }
         return Err(ErrorKind::StepFailed {
             step,
             status: output.status,
@@ -342,14 +478,14 @@ fn build(
         .into());
     }
 
-    let changes = final_changes(from, &from_reference);
+    let changes = final_changes(from, &from_reference, &plan.version);
     Ok(docker.flatten(&container.id, target, &changes)?)
 }
 
 /// The configuration of the built image: the recipe's, plus the FROM
 /// image's environment and working directory, which `docker import` would
 /// otherwise drop.
-fn final_changes(from: &ImageInfo, from_reference: &str) -> Vec<String> {
+fn final_changes(from: &ImageInfo, from_reference: &str, version: &str) -> Vec<String> {
     let mut changes = Vec::new();
     for entry in &from.env {
         if let Some((key, value)) = entry.split_once('=') {
@@ -368,7 +504,7 @@ fn final_changes(from: &ImageInfo, from_reference: &str) -> Vec<String> {
         "ENV LANG=C.UTF-8".to_string(),
         "EXPOSE 22".to_string(),
         r#"CMD ["/usr/local/sbin/redock-init"]"#.to_string(),
-        format!("LABEL {RECIPE_LABEL}={RECIPE_VERSION}"),
+        format!("LABEL {RECIPE_LABEL}={version}"),
         format!(
             "LABEL {FROM_LABEL}={}",
             docker_exec::args::dockerfile_quote(from_reference)
@@ -404,7 +540,7 @@ mod tests {
             working_dir: "/srv".into(),
             ..ImageInfo::default()
         };
-        let changes = final_changes(&from, "debian:bookworm-slim");
+        let changes = final_changes(&from, "debian:bookworm-slim", RECIPE_VERSION);
         assert_eq!(
             changes,
             [
@@ -418,6 +554,73 @@ mod tests {
                 r#"LABEL io.redock.base-from="debian:bookworm-slim""#.to_string(),
             ]
         );
+    }
+
+    #[test]
+    fn mirrors_are_urls_apt_can_use() {
+        for good in [
+            "http://mirror.example/debian",
+            "https://mirror.example:8443/ubuntu/",
+            "file:///srv/mirror",
+            "mirror+file:/etc/apt/mirrors.txt",
+        ] {
+            assert!(validate_mirror(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "mirror.example/debian",
+            "-o APT::x=y",
+            "http://mirror.example/de bian",
+            "http://mirror.example/debian\n",
+            "HTTP://mirror.example",
+            "http:",
+            "http://mirror.example/débian",
+        ] {
+            let error = validate_mirror(bad).unwrap_err();
+            assert!(matches!(error.kind(), ErrorKind::BadMirror(_)), "{bad}");
+        }
+    }
+
+    #[test]
+    fn packages_are_debian_names() {
+        for good in ["curl", "g++", "libc6.1-dev", "0ad", "rsync"] {
+            assert!(validate_package(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "c",
+            "-o",
+            "--allow-unauthenticated",
+            "Curl",
+            "curl;reboot",
+            "curl git",
+            "$(id)",
+            "curl=7.88",
+            ".hidden",
+        ] {
+            let error = validate_package(bad).unwrap_err();
+            assert!(matches!(error.kind(), ErrorKind::BadPackage(_)), "{bad}");
+        }
+    }
+
+    #[test]
+    fn options_are_checked_before_anything_runs() {
+        let opts = BuildOptions {
+            packages: vec!["curl".into(), "--force-yes".into()],
+            ..BuildOptions::default()
+        };
+        assert!(matches!(
+            opts.validate().unwrap_err().kind(),
+            ErrorKind::BadPackage(p) if p == "--force-yes"
+        ));
+        let secret = "http://user:secret@proxy.example:3142 x";
+        let opts = BuildOptions {
+            apt_proxy: Some(secret.into()),
+            ..BuildOptions::default()
+        };
+        let error = opts.validate().unwrap_err();
+        assert!(!error.to_string().contains("secret"), "{error}");
+        assert_eq!(BuildOptions::default().recipe_version(), RECIPE_VERSION);
     }
 
     #[test]
@@ -439,17 +642,26 @@ mod tests {
             .image_inspect("redock-fixture/debian:bookworm")
             .unwrap()
             .unwrap();
-        let steps = [
-            recipe::Step { title: "saying hello", script: "echo hello from step one\n" },
-            recipe::Step {
-                title: "failing on purpose",
-                script: "for i in $(seq 1 30); do echo line $i; done\necho oops >&2\nfalse\necho never\n",
-            },
-            recipe::Step { title: "never reached", script: "echo unreachable\n" },
-        ];
+        let step = |title: &str, script: &str| recipe::Step {
+            title: title.into(),
+            script: script.into(),
+            mirror: None,
+        };
+        let plan = Recipe {
+            steps: vec![
+                step("saying hello", "echo hello from step one\n"),
+                step(
+                    "failing on purpose",
+                    "for i in $(seq 1 30); do echo line $i; done\necho oops >&2\nfalse\necho never\n",
+                ),
+                step("never reached", "echo unreachable\n"),
+            ],
+            version: RECIPE_VERSION.into(),
+            apt_proxy: None,
+        };
         let target = format!("redock-test-base-{}-unit:latest", std::process::id());
         let mut seen = Vec::new();
-        let error = build(&docker, &from, &target, &steps, &mut |p| seen.push(p)).unwrap_err();
+        let error = build(&docker, &from, &target, &plan, &mut |p| seen.push(p)).unwrap_err();
         match error.kind() {
             ErrorKind::StepFailed { step, status, tail } => {
                 assert_eq!(step, "[2/3] failing on purpose");

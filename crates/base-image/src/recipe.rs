@@ -5,10 +5,23 @@
 //! changes the label and makes existing base images out of date.
 
 /// One step: what progress shows, and the `/bin/sh` script that does it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Step {
-    pub(crate) title: &'static str,
-    pub(crate) script: &'static str,
+    pub(crate) title: String,
+    pub(crate) script: String,
+    /// The package mirror this step is the first to fetch from: its
+    /// failure is the mirror's.
+    pub(crate) mirror: Option<String>,
+}
+
+impl Step {
+    fn new(title: impl Into<String>, script: impl Into<String>) -> Step {
+        Step {
+            title: title.into(),
+            script: script.into(),
+            mirror: None,
+        }
+    }
 }
 
 /// The init script, the image's command: it makes the host key the image
@@ -46,10 +59,12 @@ KbdInteractiveAuthentication no
 UsePAM no
 ";
 
-pub(crate) const STEPS: &[Step] = &[
-    Step {
-        title: "configuring apt (no recommended or suggested packages)",
-        script: r#"
+/// The steps of the recipe as it is without a mirror and extra packages,
+/// as (title, script).
+const STEPS: &[(&str, &str)] = &[
+    (
+        "configuring apt (no recommended or suggested packages)",
+        r#"
 if ! command -v apt-get >/dev/null 2>&1; then
     echo "apt-get not found: the base recipe needs a Debian or Ubuntu image" >&2
     exit 1
@@ -59,22 +74,22 @@ APT::Install-Recommends "false";
 APT::Install-Suggests "false";
 EOF
 "#,
-    },
-    Step {
-        title: "updating the package lists",
-        script: r#"
+    ),
+    (
+        "updating the package lists",
+        r#"
 DEBIAN_FRONTEND=noninteractive apt-get update
 "#,
-    },
-    Step {
-        title: "installing openssh-server and supervisor",
-        script: r#"
+    ),
+    (
+        "installing openssh-server and supervisor",
+        r#"
 DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openssh-server supervisor
 "#,
-    },
-    Step {
-        title: "configuring sshd (root by key only, no passwords)",
-        script: r#"
+    ),
+    (
+        "configuring sshd (root by key only, no passwords)",
+        r#"
 mkdir -p /etc/ssh/sshd_config.d /run/sshd /root/.ssh
 chmod 700 /root/.ssh
 # Without PAM, sshd refuses even keys to an account locked with "!"; "*"
@@ -93,26 +108,176 @@ rm -f /etc/ssh/ssh_host_*
 ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key
 /usr/sbin/sshd -t
 "#,
-    },
-    Step {
-        title: "installing the init script /usr/local/sbin/redock-init",
-        script: r#"
+    ),
+    (
+        "installing the init script /usr/local/sbin/redock-init",
+        r#"
 mkdir -p /usr/local/sbin
 cat > /usr/local/sbin/redock-init <<'REDOCK_INIT_EOF'
 @INIT_SCRIPT@REDOCK_INIT_EOF
 chmod 755 /usr/local/sbin/redock-init
 "#,
-    },
-    Step {
-        title: "removing host keys and apt caches",
-        script: r#"
+    ),
+    (
+        "removing host keys and apt caches",
+        r#"
 # A host key in the image would be shared by every container made from it.
 rm -f /etc/ssh/ssh_host_*
 apt-get clean
 rm -rf /var/lib/apt/lists/*
 "#,
-    },
+    ),
 ];
+
+/// Points the distribution's main archive at the mirror `@MIRROR@` (a
+/// shell word), in classic `sources.list` files and deb822 `.sources`
+/// files alike.
+///
+/// The main archive is the URI of every source of the release's own suite
+/// (`VERSION_CODENAME` of /etc/os-release) with component `main`; every
+/// entry with that URI (the release, `-updates`, `-backports`) is pointed
+/// at the mirror. The security suite has a URI of its own (Debian's
+/// security archive, Ubuntu's security host) and keeps it, as do
+/// third-party sources: security fixes come from the distribution itself,
+/// not from a mirror that may lag behind. Where that source cannot be
+/// reached apt warns and goes on.
+const POINT_AT_MIRROR: &str = r#"
+mirror=@MIRROR@
+codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+if [ -z "$codename" ]; then
+    echo "/etc/os-release names no VERSION_CODENAME: cannot tell which release to fetch from the mirror" >&2
+    exit 1
+fi
+# Classic one-line sources: "deb [options] URI SUITE COMPONENT...".
+classic='
+function norm(u) { sub(/\/+$/, "", u); return u }
+function archive(u) { return index("\n" ENVIRON["ARCHIVE"] "\n", "\n" norm(u) "\n") > 0 }
+{
+    u = 0
+    if ($1 == "deb" || $1 == "deb-src") {
+        u = 2
+        if ($2 ~ /^\[/) { while (u < NF && $u !~ /\]$/) u++; u++ }
+        if (u >= NF) u = 0
+    }
+    if (mode == "find") {
+        if (u && $1 == "deb" && $(u + 1) == ENVIRON["CODENAME"])
+            for (c = u + 2; c <= NF; c++) if ($c == "main") print norm($u)
+        next
+    }
+    if (u && archive($u)) $u = ENVIRON["MIRROR"]
+    print
+}'
+# deb822 stanzas: "Types:", "URIs:", "Suites:", "Components:" fields.
+deb822='
+function norm(u) { sub(/\/+$/, "", u); return u }
+function archive(u) { return index("\n" ENVIRON["ARCHIVE"] "\n", "\n" norm(u) "\n") > 0 }
+function flush(   i) {
+    if (mode == "find" && deb && suite && main)
+        for (i = 1; i <= nuris; i++) print norm(uris[i])
+    deb = 0; suite = 0; main = 0; nuris = 0
+}
+/^[ \t]*$/ { flush() }
+{
+    colon = index($0, ":")
+    if ($0 ~ /^[ \t#]/ || colon == 0) { if (mode != "find") print; next }
+    name = tolower(substr($0, 1, colon - 1))
+    n = split(substr($0, colon + 1), v)
+    hit = 0
+    for (i = 1; i <= n; i++) {
+        if (name == "types" && v[i] == "deb") deb = 1
+        if (name == "suites" && v[i] == ENVIRON["CODENAME"]) suite = 1
+        if (name == "components" && v[i] == "main") main = 1
+        if (name == "uris") { uris[++nuris] = v[i]; if (archive(v[i])) hit = 1 }
+    }
+    if (mode == "find") next
+    if (hit) print "URIs: " ENVIRON["MIRROR"]; else print
+}
+END { flush() }'
+export MIRROR="$mirror" CODENAME="$codename"
+ARCHIVE=$(
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        if [ -f "$f" ]; then awk -v mode=find "$classic" "$f"; fi
+    done
+    for f in /etc/apt/sources.list.d/*.sources; do
+        if [ -f "$f" ]; then awk -v mode=find "$deb822" "$f"; fi
+    done
+)
+export ARCHIVE
+if [ -z "$ARCHIVE" ]; then
+    echo "no apt source of $codename main: the mirror becomes the one source"
+    echo "deb $mirror $codename main" >> /etc/apt/sources.list
+else
+    echo "pointing" $ARCHIVE "at $mirror"
+    tmp=$(mktemp)
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        if [ -f "$f" ]; then awk -v mode=rewrite "$classic" "$f" > "$tmp"; cat "$tmp" > "$f"; fi
+    done
+    for f in /etc/apt/sources.list.d/*.sources; do
+        if [ -f "$f" ]; then awk -v mode=rewrite "$deb822" "$f" > "$tmp"; cat "$tmp" > "$f"; fi
+    done
+    rm -f "$tmp"
+fi
+"#;
+
+/// Checks, after [`POINT_AT_MIRROR`], that the mirror serves the release:
+/// one small file, `dists/<release>/InRelease` (or `Release`), fetched
+/// with apt's own downloader (through the build's proxy, if any). apt-get
+/// update would only warn where the mirror cannot be reached, and the
+/// build would fail later without naming it.
+const CHECK_MIRROR: &str = r#"
+check=$(mktemp -d)
+found=
+for file in InRelease Release; do
+    url="${mirror%/}/dists/$codename/$file"
+    if /usr/lib/apt/apt-helper -o APT::Sandbox::User=root download-file "$url" "$check/$file"; then
+        found=$url
+        break
+    fi
+done
+rm -rf "$check"
+if [ -z "$found" ]; then
+    echo "the mirror $mirror does not serve $codename: no dists/$codename/InRelease or Release" >&2
+    exit 1
+fi
+"#;
+
+/// Installs the extra packages `@PACKAGES@` (checked names).
+const PACKAGES_SCRIPT: &str = r#"
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends @PACKAGES@
+"#;
+
+/// The steps of the recipe for a mirror (validated) and extra packages
+/// (validated): without either, exactly [`STEPS`]. A mirror adds a step
+/// after apt's configuration, before anything is fetched; packages add one
+/// after sshd and supervisor are installed.
+pub(crate) fn steps(mirror: Option<&str>, packages: &[String]) -> Vec<Step> {
+    let mut steps: Vec<Step> = STEPS.iter().map(|(t, s)| Step::new(*t, *s)).collect();
+    let mut packages: Vec<&str> = packages.iter().map(String::as_str).collect();
+    packages.sort_unstable();
+    packages.dedup();
+    if !packages.is_empty() {
+        let list = packages.join(" ");
+        let step = Step::new(
+            format!("installing {list}"),
+            PACKAGES_SCRIPT.replace("@PACKAGES@", &list),
+        );
+        steps.insert(3, step);
+    }
+    if let Some(mirror) = mirror {
+        let mut step = Step::new(
+            format!("pointing apt at the mirror {mirror}"),
+            format!("{POINT_AT_MIRROR}{CHECK_MIRROR}").replace("@MIRROR@", &sh_quote(mirror)),
+        );
+        step.mirror = Some(mirror.to_string());
+        steps.insert(1, step);
+    }
+    steps
+}
+
+/// `word` as one single-quoted shell word.
+pub(crate) fn sh_quote(word: &str) -> String {
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
 
 /// The line the build script prints before each step; the build reads it
 /// back to report progress and to name the step that failed.
@@ -127,15 +292,43 @@ pub(crate) fn script(step: &Step) -> String {
 
 /// The whole build as one script for `/bin/sh -s`: every step in a
 /// subshell with `-e`, a marker before each, stderr folded into stdout so
-/// that both arrive in order.
-pub(crate) fn build_script(steps: &[Step]) -> String {
+/// that both arrive in order. An apt proxy is exported as `http_proxy`
+/// (which apt reads for http sources) by this script alone: it reaches the
+/// build container on its standard input, so no file of the image and no
+/// configuration of the container holds it.
+pub(crate) fn build_script(steps: &[Step], apt_proxy: Option<&str>) -> String {
     let mut text = String::from("exec 2>&1\nset -e\n");
+    if let Some(proxy) = apt_proxy {
+        text.push_str(&format!(
+            "http_proxy={}\nexport http_proxy\n",
+            sh_quote(proxy)
+        ));
+    }
     for (index, step) in steps.iter().enumerate() {
         text.push_str(&format!("echo '{MARKER}{}'\n(\nset -e\n", index + 1));
         text.push_str(&script(step));
         text.push_str("\n)\n");
     }
     text
+}
+
+/// The version of a recipe of `steps`: 16 hex digits of the same hash as
+/// [`VERSION`], over these steps' scripts, so that the recipe without a
+/// mirror and extra packages keeps [`VERSION`].
+pub(crate) fn version(steps: &[Step]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let parts = [INIT_SCRIPT, SSHD_CONFIG]
+        .into_iter()
+        .chain(steps.iter().map(|s| s.script.as_str()));
+    for part in parts {
+        for byte in part.bytes() {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        hash ^= 0xff;
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{hash:016x}")
 }
 
 /// FNV-1a over the recipe's text, computed at compile time.
@@ -147,7 +340,7 @@ const fn recipe_hash() -> u64 {
         let bytes = if p < parts.len() {
             parts[p].as_bytes()
         } else {
-            STEPS[p - parts.len()].script.as_bytes()
+            STEPS[p - parts.len()].1.as_bytes()
         };
         let mut i = 0;
         while i < bytes.len() {
@@ -195,7 +388,7 @@ mod tests {
 
     #[test]
     fn scripts_embed_the_files_whole() {
-        let all = build_script(STEPS);
+        let all = build_script(&steps(None, &[]), None);
         assert!(!all.contains("@SSHD_CONFIG@") && !all.contains("@INIT_SCRIPT@"));
         assert!(all.contains(SSHD_CONFIG));
         assert!(all.contains(INIT_SCRIPT));
@@ -206,9 +399,10 @@ mod tests {
 
     #[test]
     fn one_marker_per_step_in_order() {
-        let all = build_script(STEPS);
+        let steps = steps(Some("http://mirror.example/debian"), &["curl".into()]);
+        let all = build_script(&steps, None);
         let markers: Vec<&str> = all.lines().filter(|l| l.contains(MARKER)).collect();
-        assert_eq!(markers.len(), STEPS.len());
+        assert_eq!(markers.len(), STEPS.len() + 2);
         for (i, line) in markers.iter().enumerate() {
             assert_eq!(*line, format!("echo '{MARKER}{}'", i + 1));
         }
@@ -216,11 +410,259 @@ mod tests {
 
     #[test]
     fn build_script_is_valid_shell() {
-        let status = std::process::Command::new("sh")
-            .args(["-n", "-c", &build_script(STEPS)])
-            .status()
+        let odd = "http://mirror.example/it's $(here)";
+        for script in [
+            build_script(&steps(None, &[]), None),
+            build_script(&steps(Some(odd), &["curl".into()]), Some(odd)),
+        ] {
+            let status = std::process::Command::new("sh")
+                .args(["-n", "-c", &script])
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+    }
+
+    #[test]
+    fn without_a_mirror_and_packages_the_recipe_and_its_version_are_unchanged() {
+        let plain = steps(None, &[]);
+        let titles: Vec<&str> = plain.iter().map(|s| s.title.as_str()).collect();
+        let scripts: Vec<&str> = plain.iter().map(|s| s.script.as_str()).collect();
+        assert_eq!(titles, STEPS.iter().map(|s| s.0).collect::<Vec<_>>());
+        assert_eq!(scripts, STEPS.iter().map(|s| s.1).collect::<Vec<_>>());
+        assert_eq!(version(&plain), VERSION);
+    }
+
+    #[test]
+    fn a_mirror_and_packages_are_steps_of_their_own_and_change_the_version() {
+        let mirror = "http://mirror.example/debian";
+        let both = steps(Some(mirror), &["git".into(), "curl".into(), "git".into()]);
+        let titles: Vec<&str> = both.iter().map(|s| s.title.as_str()).collect();
+        assert_eq!(titles[0], STEPS[0].0);
+        assert_eq!(
+            titles[1],
+            "pointing apt at the mirror http://mirror.example/debian"
+        );
+        assert_eq!(titles[2], STEPS[1].0);
+        assert_eq!(titles[4], "installing curl git");
+        assert_eq!(both[1].mirror.as_deref(), Some(mirror));
+        assert!(both[1]
+            .script
+            .contains("mirror='http://mirror.example/debian'\n"));
+        assert!(both[4]
+            .script
+            .contains("--no-install-recommends curl git\n"));
+
+        let versions = [
+            version(&steps(None, &[])),
+            version(&steps(Some(mirror), &[])),
+            version(&steps(Some("http://other.example/debian"), &[])),
+            version(&steps(None, &["curl".into()])),
+            version(&steps(None, &["curl".into(), "git".into()])),
+            version(&both),
+        ];
+        for (i, a) in versions.iter().enumerate() {
+            for b in &versions[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        // The list is a set: order and repeats do not matter.
+        assert_eq!(
+            version(&steps(None, &["git".into(), "curl".into()])),
+            version(&steps(None, &["curl".into(), "git".into(), "curl".into()]))
+        );
+    }
+
+    #[test]
+    fn the_apt_proxy_is_in_the_script_only_and_not_in_the_version() {
+        let proxy = "http://user:secret@proxy.example:3142";
+        let plain = steps(None, &[]);
+        let script = build_script(&plain, Some(proxy));
+        let prelude: String = script.lines().take(4).collect::<Vec<_>>().join("\n");
+        assert_eq!(
+            prelude,
+            "exec 2>&1\nset -e\nhttp_proxy='http://user:secret@proxy.example:3142'\nexport http_proxy"
+        );
+        assert_eq!(script.matches("secret").count(), 1);
+        assert_eq!(version(&plain), VERSION);
+    }
+
+    /// Runs [`POINT_AT_MIRROR`] on a copy of /etc/apt and /etc/os-release
+    /// made of `files` in a temporary directory, with the host's `sh` and
+    /// `awk` (the image has the same POSIX tools); returns every file after.
+    fn point_at_mirror(files: &[(&str, &str)]) -> Vec<(String, String)> {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().display().to_string();
+        std::fs::create_dir_all(dir.path().join("etc/apt/sources.list.d")).unwrap();
+        for (path, text) in files {
+            std::fs::write(dir.path().join(path), text).unwrap();
+        }
+        let script = POINT_AT_MIRROR
+            .replace("@MIRROR@", &sh_quote("http://mirror.example/os/"))
+            .replace("/etc/", &format!("{root}/etc/"));
+        let out = std::process::Command::new("sh")
+            .args(["-e", "-c", &script])
+            .output()
             .unwrap();
-        assert!(status.success());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut after = Vec::new();
+        for dir in ["etc/apt", "etc/apt/sources.list.d"] {
+            let mut names: Vec<_> = std::fs::read_dir(format!("{root}/{dir}"))
+                .unwrap()
+                .flatten()
+                .filter(|e| e.path().is_file())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            for name in names {
+                let text = std::fs::read_to_string(format!("{root}/{dir}/{name}")).unwrap();
+                after.push((format!("{dir}/{name}"), text));
+            }
+        }
+        after
+    }
+
+    fn files(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .collect()
+    }
+
+    const DEBIAN: &str = "VERSION_CODENAME=bookworm\nID=debian\n";
+    const UBUNTU: &str = "VERSION_CODENAME=noble\nID=ubuntu\n";
+
+    #[test]
+    fn mirror_in_classic_debian_sources() {
+        let before = "deb http://archive.example/debian bookworm main\n\
+                      deb http://archive.example/debian/ bookworm-updates main\n\
+                      deb http://security.example/debian-security bookworm-security main\n\
+                      # deb-src http://archive.example/debian bookworm main\n";
+        let after =
+            point_at_mirror(&[("etc/os-release", DEBIAN), ("etc/apt/sources.list", before)]);
+        assert_eq!(
+            after,
+            files(&[(
+                "etc/apt/sources.list",
+                "deb http://mirror.example/os/ bookworm main\n\
+                 deb http://mirror.example/os/ bookworm-updates main\n\
+                 deb http://security.example/debian-security bookworm-security main\n\
+                 # deb-src http://archive.example/debian bookworm main\n"
+            )])
+        );
+    }
+
+    #[test]
+    fn mirror_in_deb822_debian_sources() {
+        let before = "Types: deb\n\
+                      # a comment inside the stanza\n\
+                      URIs: http://archive.example/debian\n\
+                      Suites: bookworm bookworm-updates\n\
+                      Components: main\n\
+                      Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\
+                      \n\
+                      Types: deb\n\
+                      URIs: http://archive.example/debian-security\n\
+                      Suites: bookworm-security\n\
+                      Components: main\n\
+                      Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n";
+        let after = point_at_mirror(&[
+            ("etc/os-release", DEBIAN),
+            ("etc/apt/sources.list.d/debian.sources", before),
+        ]);
+        assert_eq!(
+            after,
+            files(&[(
+                "etc/apt/sources.list.d/debian.sources",
+                &before.replacen(
+                    "URIs: http://archive.example/debian\n",
+                    "URIs: http://mirror.example/os/\n",
+                    1
+                )
+            )])
+        );
+    }
+
+    #[test]
+    fn mirror_in_classic_ubuntu_sources_leaves_security_and_third_parties() {
+        let before = "deb http://archive.example/ubuntu/ noble main restricted\n\
+                      deb http://archive.example/ubuntu/ noble-updates main restricted\n\
+                      deb http://archive.example/ubuntu/ noble universe\n\
+                      deb-src http://archive.example/ubuntu/ noble main restricted\n\
+                      deb http://archive.example/ubuntu/ noble-backports main restricted universe multiverse\n\
+                      deb http://security.example/ubuntu/ noble-security main restricted\n";
+        let third = "deb [arch=amd64 signed-by=/etc/apt/keyrings/vendor.gpg] https://vendor.example/linux/ubuntu noble stable\n";
+        let after = point_at_mirror(&[
+            ("etc/os-release", UBUNTU),
+            ("etc/apt/sources.list", before),
+            ("etc/apt/sources.list.d/vendor.list", third),
+        ]);
+        assert_eq!(
+            after,
+            files(&[
+                (
+                    "etc/apt/sources.list",
+                    &before.replace(
+                        "http://archive.example/ubuntu/",
+                        "http://mirror.example/os/"
+                    )
+                ),
+                ("etc/apt/sources.list.d/vendor.list", third),
+            ])
+        );
+    }
+
+    #[test]
+    fn mirror_in_deb822_ubuntu_sources_with_options_in_classic_lines() {
+        let before = "Types: deb\n\
+                      URIs: http://archive.example/ubuntu/\n\
+                      Suites: noble noble-updates noble-backports\n\
+                      Components: main restricted universe multiverse\n\
+                      Signed-By: /usr/share/keyrings/ubuntu-archive-keyring.gpg\n\
+                      \n\
+                      Types: deb\n\
+                      URIs: http://security.example/ubuntu/\n\
+                      Suites: noble-security\n\
+                      Components: main restricted universe multiverse\n\
+                      Signed-By: /usr/share/keyrings/ubuntu-archive-keyring.gpg\n";
+        let extra = "deb [ arch=amd64 ] http://archive.example/ubuntu noble-proposed main\n";
+        let after = point_at_mirror(&[
+            ("etc/os-release", UBUNTU),
+            ("etc/apt/sources.list.d/ubuntu.sources", before),
+            ("etc/apt/sources.list.d/proposed.list", extra),
+        ]);
+        assert_eq!(
+            after,
+            files(&[
+                (
+                    "etc/apt/sources.list.d/proposed.list",
+                    "deb [ arch=amd64 ] http://mirror.example/os/ noble-proposed main\n"
+                ),
+                (
+                    "etc/apt/sources.list.d/ubuntu.sources",
+                    &before.replacen(
+                        "URIs: http://archive.example/ubuntu/\n",
+                        "URIs: http://mirror.example/os/\n",
+                        1
+                    )
+                ),
+            ])
+        );
+    }
+
+    #[test]
+    fn mirror_without_sources_becomes_the_one_source() {
+        let after = point_at_mirror(&[("etc/os-release", DEBIAN)]);
+        assert_eq!(
+            after,
+            files(&[(
+                "etc/apt/sources.list",
+                "deb http://mirror.example/os/ bookworm main\n"
+            )])
+        );
     }
 
     #[test]

@@ -91,6 +91,7 @@ fn builds_a_base_image_from_debian() {
         from: Some(from.clone()),
         rootfs: None,
         rebuild: false,
+        ..BuildOptions::default()
     };
 
     let mut seen = Vec::new();
@@ -275,6 +276,7 @@ fn failing_step_reports_its_output_and_leaves_no_container() {
         from: Some(from),
         rootfs: None,
         rebuild: true,
+        ..BuildOptions::default()
     };
     let error = base_image::ensure(&docker, &opts, &mut |_| {}).unwrap_err();
     match error.kind() {
@@ -300,6 +302,7 @@ fn missing_from_image_is_a_clear_error() {
         from: Some(from.clone()),
         rootfs: None,
         rebuild: false,
+        ..BuildOptions::default()
     };
     let error = base_image::ensure(&docker, &opts, &mut |_| {}).unwrap_err();
     assert!(
@@ -342,6 +345,7 @@ fn rootfs_tarball_is_imported_as_from() {
         from: None,
         rootfs: Some(tarball.clone()),
         rebuild: false,
+        ..BuildOptions::default()
     };
     let mut notes = Vec::new();
     let result = base_image::ensure(&docker, &opts, &mut |p| {
