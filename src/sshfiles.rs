@@ -130,7 +130,7 @@ pub fn host_block_text(home: &Home, alias: &str) -> Option<String> {
     let config = Config::parse(&bytes);
     let block = config.host_block(alias)?;
     let mut text = String::new();
-    for line in block.lines.filter_map(|i| config.line(i)) {
+    for line in block.lines.iter().filter_map(|&id| config.line(id).ok()) {
         text.push_str(&String::from_utf8_lossy(line));
         text.push('\n');
     }
@@ -410,12 +410,15 @@ impl UserConfig {
         let mut shared = None;
         let mut edit = |config: &mut Config| {
             let mut changed = false;
-            while let Some(i) = config.find_include(&target) {
-                if config.arguments(i).len() != 1 {
-                    shared = Some(i + 1);
+            while let Some(id) = config.find_include(&target) {
+                if config.arguments(id).map_or(0, |a| a.len()) != 1 {
+                    shared = config.line_number(id).ok();
                     break;
                 }
-                changed |= config.remove_line(i);
+                if config.remove_line(id).is_err() {
+                    break;
+                }
+                changed = true;
             }
             if changed {
                 if let Some(original) = &original {
