@@ -92,8 +92,8 @@ pub struct StartArgs {
     /// The host name inside the container [default: the tag]
     #[arg(short = 'n', long)]
     pub hostname: Option<String>,
-    /// Seconds to wait for sshd to answer
-    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    /// Seconds to wait for sshd to answer (0.1 to 3600)
+    #[arg(long, default_value_t = 10.0, value_name = "SECS", value_parser = seconds)]
     pub timeout: f64,
     /// How ssh reaches the container [default: tcp, or exec for a remote engine]
     #[arg(long, value_parser = ["tcp", "exec"])]
@@ -201,8 +201,8 @@ pub struct UpgradeArgs {
 #[derive(Debug, Args)]
 pub struct UploadArgs {
     /// The mode of the remote file, in octal [default: the local file's]
-    #[arg(long)]
-    pub mode: Option<String>,
+    #[arg(long, value_parser = file_mode)]
+    pub mode: Option<u32>,
     #[arg(value_name = "NAME")]
     pub name: String,
     #[arg(value_name = "LOCAL")]
@@ -257,6 +257,35 @@ pub struct ConfigArgs {
     /// Forget the remembered setting KEY
     #[arg(long, value_name = "KEY")]
     pub unset: Option<String>,
+}
+
+/// The range `--timeout` accepts, in seconds.
+pub const TIMEOUT_RANGE: std::ops::RangeInclusive<f64> = 0.1..=3600.0;
+
+/// `--timeout`: a number of seconds in [`TIMEOUT_RANGE`], so that any value
+/// that passes is a `Duration`.
+fn seconds(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| "not a number of seconds".to_string())?;
+    if !TIMEOUT_RANGE.contains(&value) {
+        return Err(format!(
+            "give a number of seconds from {} to {}",
+            TIMEOUT_RANGE.start(),
+            TIMEOUT_RANGE.end()
+        ));
+    }
+    Ok(value)
+}
+
+/// `--mode`: permission bits in octal, such as 0640, 640 or 0o640.
+fn file_mode(text: &str) -> Result<u32, String> {
+    let digits = text.strip_prefix("0o").unwrap_or(text);
+    match u32::from_str_radix(digits, 8) {
+        Ok(mode) if mode <= 0o7777 && !digits.starts_with(['+', '-']) => Ok(mode),
+        _ => Err("give octal permission bits from 0 to 7777, such as 0640".to_string()),
+    }
 }
 
 /// The clap command, for completions and man pages.

@@ -19,17 +19,6 @@ pub fn connect(ctx: &Context, image: Image) -> Result<Bootstrap> {
     Ok(Bootstrap::new(alias, ctx.ssh_config_arg())?)
 }
 
-/// Parses an octal mode such as `0640` or `640`.
-pub fn parse_mode(text: &str) -> Result<u32> {
-    let digits = text.strip_prefix("0o").unwrap_or(text);
-    match u32::from_str_radix(digits, 8) {
-        Ok(mode) if mode <= 0o7777 && !digits.is_empty() => Ok(mode),
-        _ => Err(Error::other(format!(
-            "invalid mode {text:?}: give octal digits such as 0640"
-        ))),
-    }
-}
-
 /// The contents and mode of a local file to upload.
 pub fn read_local(path: &Path) -> Result<(Vec<u8>, u32)> {
     use std::os::unix::fs::PermissionsExt;
@@ -40,19 +29,4 @@ pub fn read_local(path: &Path) -> Result<(Vec<u8>, u32)> {
         .mode()
         & 0o7777;
     Ok((contents, mode))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn modes() {
-        assert_eq!(parse_mode("0640").unwrap(), 0o640);
-        assert_eq!(parse_mode("755").unwrap(), 0o755);
-        assert_eq!(parse_mode("0o600").unwrap(), 0o600);
-        for bad in ["", "8", "rwx", "17777", "-1"] {
-            assert!(parse_mode(bad).is_err(), "{bad}");
-        }
-    }
 }

@@ -32,11 +32,6 @@ pub(super) fn start(args: StartArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32
             ));
         }
     }
-    if !(timeout.is_finite() && timeout > 0.0) {
-        return Err(Error::other(format!(
-            "--timeout {timeout} is not a positive number of seconds"
-        )));
-    }
     let transport = transport.as_deref().and_then(Transport::parse);
     let ctx = context(global, ui)?;
     let timeout = Duration::from_secs_f64(timeout);

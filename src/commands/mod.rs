@@ -139,6 +139,64 @@ fn completions(args: CompletionsArgs) -> Result<i32> {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
+    use crate::cli::{Cli, Command};
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("redock").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn timeouts_are_range_checked_by_clap() {
+        let timeout = |value: &str| match parse(&["start", &format!("--timeout={value}"), "web"]) {
+            Ok(Cli {
+                command: Command::Start(args),
+                ..
+            }) => Ok(args.timeout),
+            Ok(_) => unreachable!(),
+            Err(e) => Err(e.kind()),
+        };
+        assert_eq!(timeout("2.5"), Ok(2.5));
+        assert_eq!(timeout("3600"), Ok(3600.0));
+        assert_eq!(timeout("0.1"), Ok(0.1));
+        for bad in [
+            "1e300", "1e19", "NaN", "inf", "-1", "0", "3601", "1e-9", "", "10s",
+        ] {
+            assert_eq!(
+                timeout(bad),
+                Err(clap::error::ErrorKind::ValueValidation),
+                "{bad}"
+            );
+        }
+        // Every value that passes is a Duration.
+        let _ = std::time::Duration::from_secs_f64(*crate::cli::TIMEOUT_RANGE.end());
+    }
+
+    #[test]
+    fn modes_are_octal_and_range_checked_by_clap() {
+        let mode =
+            |value: &str| match parse(&["upload", &format!("--mode={value}"), "web", "a", "b"]) {
+                Ok(Cli {
+                    command: Command::Upload(args),
+                    ..
+                }) => Ok(args.mode.unwrap()),
+                Ok(_) => unreachable!(),
+                Err(e) => Err(e.kind()),
+            };
+        assert_eq!(mode("0640"), Ok(0o640));
+        assert_eq!(mode("755"), Ok(0o755));
+        assert_eq!(mode("0o600"), Ok(0o600));
+        assert_eq!(mode("7777"), Ok(0o7777));
+        for bad in ["", "8", "rwx", "17777", "-1", "+1", "99999999999999999999"] {
+            assert_eq!(
+                mode(bad),
+                Err(clap::error::ErrorKind::ValueValidation),
+                "{bad}"
+            );
+        }
+    }
+
     #[test]
     fn base_builds_the_default_base_image() {
         let command = crate::cli::command();

@@ -36,15 +36,10 @@ pub(super) fn upgrade(args: UpgradeArgs, global: &GlobalArgs, ui: &Ui) -> Result
 /// `redock upload [--mode MODE] NAME LOCAL REMOTE`.
 pub(super) fn upload(args: UploadArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32> {
     let image = Image::coerce(&args.name)?;
-    let mode = args
-        .mode
-        .as_deref()
-        .map(provision::parse_mode)
-        .transpose()?;
     let (contents, local_mode) = provision::read_local(&args.local)?;
     let ctx = context(global, ui)?;
     let host = provision::connect(&ctx, image)?;
-    host.upload_file(&args.remote, &contents, mode.unwrap_or(local_mode))?;
+    host.upload_file(&args.remote, &contents, args.mode.unwrap_or(local_mode))?;
     Ok(0)
 }
 
