@@ -50,16 +50,23 @@ pub struct Running {
 }
 
 impl<'a> Container<'a> {
-    /// A container for `image`, with `hostname` (default: the tag) and a
-    /// timeout for sshd to answer.
+    /// A container for `image`, with `hostname` and a timeout for sshd to
+    /// answer. Without a host name (the commands that find a container by
+    /// NAME) nothing is validated: the container's labels say which it has,
+    /// and the tag's default serves only where they are lost.
     pub fn new(
         ctx: &'a Context,
         image: Image,
         hostname: Option<&str>,
         timeout: Duration,
     ) -> Result<Container<'a>> {
-        let hostname = hostname.unwrap_or(&image.tag).to_string();
-        name::validate_hostname(&hostname)?;
+        let hostname = match hostname {
+            Some(hostname) => {
+                name::validate_hostname(hostname)?;
+                hostname.to_string()
+            }
+            None => name::default_hostname(&image).unwrap_or_else(|_| image.tag.clone()),
+        };
         Ok(Container {
             ctx,
             image,
@@ -163,6 +170,8 @@ impl<'a> Container<'a> {
     /// reachable as `ssh <alias>`.
     pub fn start(&self, transport: Option<Transport>) -> Result<Running> {
         let ctx = self.ctx;
+        // Made without -n from a tag that gives no host name (see `new`).
+        name::validate_hostname(&self.hostname)?;
         // One listing of this home's containers serves both the reuse and
         // the alias checks. It is the first docker call and comes before
         // any file is written, so an unreachable engine changes nothing.

@@ -21,6 +21,8 @@ pub enum ErrorKind {
     InvalidName { name: String, reason: String },
     /// A host name that is not a valid RFC 1123 host name.
     InvalidHostname { hostname: String },
+    /// A NAME whose tag gives no host name, started without -n.
+    NoHostname { name: String },
     /// Two containers would share one SSH alias.
     AliasCollision { alias: String, other: String },
     /// `commit`, `ssh` and friends need a running container.
@@ -112,6 +114,10 @@ impl fmt::Display for Error {
             ErrorKind::InvalidHostname { hostname } => write!(
                 f,
                 "invalid host name {hostname:?}: use letters, digits and '-' in dot-separated labels of at most 63 characters"
+            ),
+            ErrorKind::NoHostname { name } => write!(
+                f,
+                "the tag of {name} gives no host name: it has no letter or digit"
             ),
             ErrorKind::AliasCollision { alias, other } => write!(
                 f,

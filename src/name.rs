@@ -231,6 +231,28 @@ pub fn validate_hostname(hostname: &str) -> Result<()> {
     Ok(())
 }
 
+/// The host name of a container of `image` started without -n: its tag
+/// when that is a valid host name, else the tag's slug cut to one label of
+/// 63 characters (`web:a_b` gets `a-b`). A tag with no letter or digit
+/// (`___`) gives none.
+pub fn default_hostname(image: &Image) -> Result<String> {
+    let tag = &image.tag;
+    if validate_hostname(tag).is_ok() {
+        return Ok(tag.clone());
+    }
+    // A slug is ASCII, so any cut is at a character boundary.
+    let mut hostname = slug(tag);
+    hostname.truncate(63);
+    while hostname.ends_with('-') {
+        hostname.pop();
+    }
+    if hostname.is_empty() {
+        return Err(Error::new(ErrorKind::NoHostname { name: image.name() })
+            .with_hint("give it one with -n/--hostname"));
+    }
+    Ok(hostname)
+}
+
 /// Lower case, each run of anything but `[a-z0-9]` becomes one `-`, trimmed
 /// ("Some Random Text!" becomes "some-random-text").
 pub fn slug(text: &str) -> String {
@@ -327,6 +349,30 @@ mod tests {
         }
         for bad in ["", "-web", "web-", "we_b", "a..b", &"x".repeat(64)] {
             assert!(validate_hostname(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn default_hostnames() {
+        let hostname = |tag: &str| {
+            default_hostname(&Image::new("redock", tag).unwrap()).map_err(|e| e.to_string())
+        };
+        assert_eq!(hostname("web").unwrap(), "web");
+        assert_eq!(hostname("Web.Prod").unwrap(), "Web.Prod");
+        assert_eq!(hostname("1.0").unwrap(), "1.0");
+        assert_eq!(hostname("a_b").unwrap(), "a-b");
+        assert_eq!(hostname("_x").unwrap(), "x");
+        assert_eq!(hostname("x..y").unwrap(), "x-y");
+        assert_eq!(hostname(&"x".repeat(64)).unwrap(), "x".repeat(63));
+        // The cut leaves no dash at the end.
+        let tag = format!("{}_{}", "a".repeat(62), "b".repeat(60));
+        assert_eq!(hostname(&tag).unwrap(), "a".repeat(62));
+        for tag in ["___", "_", "_.-"] {
+            let err = hostname(tag).unwrap_err();
+            assert!(err.contains("no host name"), "{tag}: {err}");
+        }
+        for tag in ["a_b", &"x".repeat(128), "A__B..c--"] {
+            validate_hostname(&hostname(tag).unwrap()).unwrap();
         }
     }
 

@@ -24,14 +24,7 @@ pub(super) fn start(args: StartArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32
         names,
     } = args;
     let images = images(&names)?;
-    if let Some(hostname) = &hostname {
-        name::validate_hostname(hostname)?;
-        if images.len() > 1 {
-            return Err(Error::other(
-                "-n/--hostname gives one host name; start one NAME at a time with it",
-            ));
-        }
-    }
+    let hostnames = hostnames(&images, hostname.as_deref())?;
     let transport = transport.as_deref().and_then(Transport::parse);
     let ctx = context(global, ui)?;
     let timeout = Duration::from_secs_f64(timeout);
@@ -39,8 +32,8 @@ pub(super) fn start(args: StartArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32
     // Otherwise the command that gets there, one line per NAME.
     let interactive = images.len() == 1 && !no_ssh && Ui::interactive();
     let mut last = None;
-    for image in &images {
-        let container = Container::new(&ctx, image.clone(), hostname.as_deref(), timeout)?;
+    for (image, hostname) in images.iter().zip(&hostnames) {
+        let container = Container::new(&ctx, image.clone(), Some(hostname), timeout)?;
         let running = container.start(transport)?;
         report_include(&ctx, &running.include);
         if running.reused {
@@ -58,6 +51,41 @@ pub(super) fn start(args: StartArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32
         Some(running) if interactive => exec(ctx.ssh_command(&running.alias), &[]),
         _ => Ok(0),
     }
+}
+
+/// The host name of each NAME to start: `-n`'s for one NAME, else each
+/// tag's. All are checked before anything starts, as is that no two NAMEs
+/// would share an alias.
+fn hostnames(images: &[Image], given: Option<&str>) -> Result<Vec<String>> {
+    let hostnames = match given {
+        Some(_) if images.len() > 1 => {
+            return Err(Error::other(
+                "-n/--hostname gives one host name; start one NAME at a time with it",
+            ))
+        }
+        Some(hostname) => {
+            name::validate_hostname(hostname)?;
+            vec![hostname.to_string()]
+        }
+        None => images
+            .iter()
+            .map(name::default_hostname)
+            .collect::<Result<_>>()?,
+    };
+    for (i, (image, hostname)) in images.iter().zip(&hostnames).enumerate() {
+        let alias = name::ssh_alias(hostname);
+        let earlier = images[..i]
+            .iter()
+            .zip(&hostnames)
+            .find(|(other, h)| *other != image && name::ssh_alias(h) == alias);
+        if let Some((other, _)) = earlier {
+            return Err(Error::other(format!(
+                "{other} and {image} would share the SSH alias {alias}"
+            ))
+            .with_hint("start one of them on its own with -n/--hostname"));
+        }
+    }
+    Ok(hostnames)
 }
 
 /// Tells what `start` did to the user's ssh config, and what to do when it
