@@ -59,6 +59,15 @@ pub enum ErrorKind {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A path for a message that stays one line: as it is, unless it holds a
+/// control character or is not UTF-8, then quoted with escapes.
+pub(crate) fn shown(path: &std::path::Path) -> String {
+    match path.to_str() {
+        Some(text) if !text.chars().any(char::is_control) => text.to_string(),
+        _ => format!("{path:?}"),
+    }
+}
+
 impl Error {
     pub fn new(kind: ErrorKind) -> Error {
         Error {
@@ -148,9 +157,9 @@ impl fmt::Display for Error {
                 f.write_str(&source())
             }
             ErrorKind::SshConfig { path } => {
-                write!(f, "cannot update {}: {}", path.display(), source())
+                write!(f, "cannot update {}: {}", shown(path), source())
             }
-            ErrorKind::Io { path } => write!(f, "{}: {}", path.display(), source()),
+            ErrorKind::Io { path } => write!(f, "{}: {}", shown(path), source()),
             ErrorKind::Other(message) => f.write_str(message),
         }
     }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use proc::Cmd;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{shown, Error, ErrorKind, Result};
 
 /// redock's own directory and the files in it.
 #[derive(Clone, Debug)]
@@ -16,17 +16,92 @@ pub struct Home {
     dir: PathBuf,
 }
 
+/// The files redock keeps in its home, and what each is.
+const FILES: [(&str, &str); 7] = [
+    ("id_ed25519", "private key"),
+    ("id_ed25519.pub", "public key"),
+    ("state.json", "state file"),
+    ("ssh_config", "Host blocks"),
+    ("known_hosts", "pinned host keys"),
+    ("lock", "lock file"),
+    ("state.json.lock", "lock file"),
+];
+
 impl Home {
-    /// `REDOCK_HOME`, else `~/.redock`.
+    /// `REDOCK_HOME`, else `~/.redock`, as [`Home::resolve`] checks it.
     pub fn from_env() -> Result<Home> {
         match std::env::var_os("REDOCK_HOME") {
-            Some(dir) if !dir.is_empty() => Ok(Home::at(absolute(Path::new(&dir))?)),
-            _ => Ok(Home::at(user_home()?.join(".redock"))),
+            Some(dir) if !dir.is_empty() => Home::resolve(&absolute(Path::new(&dir))?),
+            _ => Home::resolve(&user_home()?.join(".redock")),
         }
     }
 
+    /// The home at `dir`, checked before anything is done with it: a path
+    /// every ssh configuration and docker label can carry (UTF-8 without
+    /// control characters), a directory or nothing yet, and its files
+    /// regular ones where they exist (a FIFO would hang the first read).
+    /// The path is canonical, so that a symlinked home and its real path
+    /// are one home.
+    pub fn resolve(dir: &Path) -> Result<Home> {
+        let unusable = |reason: String| {
+            Error::other(format!("REDOCK_HOME {} {reason}", shown(dir)))
+                .with_hint("point REDOCK_HOME at a directory of yours, or at where one may be made")
+        };
+        match dir.to_str() {
+            None => {
+                return Err(unusable(
+                    "is not valid UTF-8, as the labels of redock's containers must be".into(),
+                ))
+            }
+            Some(text) if text.chars().any(char::is_control) => {
+                return Err(unusable(
+                    "holds a control character, which no ssh configuration can hold".into(),
+                ))
+            }
+            Some(_) => {}
+        }
+        let dir =
+            canonical(dir).map_err(|e| unusable(format!("cannot be used: {}", reason(&e))))?;
+        match fs::metadata(&dir) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(meta) => {
+                return Err(unusable(format!(
+                    "exists and is not a directory ({})",
+                    kind_of(&meta)
+                )))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(unusable(format!("cannot be used: {}", reason(&e)))),
+        }
+        for (name, what) in FILES {
+            let path = dir.join(name);
+            let bad = |reason: String| {
+                Error::other(format!(
+                    "{} {reason}: redock keeps its {what} there",
+                    shown(&path)
+                ))
+                .with_hint("move it out of the way; redock makes a new one")
+            };
+            if fs::symlink_metadata(&path).is_err() {
+                continue;
+            }
+            match fs::metadata(&path) {
+                Ok(meta) if meta.is_file() => {}
+                Ok(meta) => return Err(bad(format!("is {}, not a regular file", kind_of(&meta)))),
+                Err(e) => return Err(bad(format!("cannot be used: {}", reason(&e)))),
+            }
+        }
+        Ok(Home { dir })
+    }
+
+    /// The home at `dir`, taken as it is.
     pub fn at(dir: impl Into<PathBuf>) -> Home {
         Home { dir: dir.into() }
+    }
+
+    /// Whether `path` is this home or lies in it, symbolic links resolved.
+    pub fn holds(&self, path: &Path) -> bool {
+        canonical(path).is_ok_and(|p| p.starts_with(&self.dir))
     }
 
     pub fn dir(&self) -> &Path {
@@ -62,8 +137,9 @@ impl Home {
     /// suffix in their docker name so that several homes can share an engine.
     pub fn is_default(&self) -> bool {
         user_home()
-            .map(|h| h.join(".redock") == self.dir)
-            .unwrap_or(false)
+            .ok()
+            .and_then(|h| canonical(&h.join(".redock")).ok())
+            .is_some_and(|default| default == self.dir)
     }
 
     /// A short, stable tag of this home for docker names.
@@ -203,6 +279,81 @@ pub fn passwd_home() -> Result<PathBuf> {
         .flatten()
         .map(|u| u.dir)
         .ok_or_else(|| Error::other("the current user has no passwd entry and $HOME is unset"))
+}
+
+/// `path` with every symbolic link resolved and no `.` or `..` left, also
+/// where its end does not exist yet: what exists is resolved, the rest
+/// appended. A dangling symbolic link is followed to where it points.
+pub(crate) fn canonical(path: &Path) -> std::io::Result<PathBuf> {
+    canonical_within(path, 0)
+}
+
+fn canonical_within(path: &Path, links: usize) -> std::io::Result<PathBuf> {
+    use std::path::Component;
+    // Linux's own limit of links followed in one lookup.
+    if links > 40 {
+        return Err(std::io::Error::from_raw_os_error(nix::libc::ELOOP));
+    }
+    let mut out = PathBuf::from("/");
+    let mut missing = false;
+    for component in path.components() {
+        match component {
+            Component::Prefix(_) | Component::RootDir | Component::CurDir => {}
+            // `out` holds no link, so its parent is `..` of it.
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::Normal(name) => {
+                let next = out.join(name);
+                if missing {
+                    out = next;
+                    continue;
+                }
+                match fs::canonicalize(&next) {
+                    Ok(real) => out = real,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        match fs::read_link(&next) {
+                            Ok(target) => out = canonical_within(&out.join(target), links + 1)?,
+                            Err(_) => out = next,
+                        }
+                        missing = fs::symlink_metadata(&out).is_err();
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What a file is, for messages: "a FIFO", "a directory"…
+pub(crate) fn kind_of(meta: &fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_symlink() {
+        "a symbolic link"
+    } else {
+        "a regular file"
+    }
+}
+
+/// Why a path cannot be used, in words for a message.
+pub(crate) fn reason(err: &std::io::Error) -> String {
+    match err.raw_os_error() {
+        Some(nix::libc::ELOOP) => "too many levels of symbolic links".into(),
+        Some(nix::libc::ENOTDIR) => "a part of it is not a directory".into(),
+        _ => err.to_string(),
+    }
 }
 
 fn absolute(path: &Path) -> Result<PathBuf> {

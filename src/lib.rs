@@ -14,7 +14,7 @@
 //! # fn main() -> redock::Result<()> {
 //! let docker = docker_exec::Docker::from_env()?;
 //! let home = Home::from_env()?;
-//! let user_config = UserConfig::new(None, false)?;
+//! let user_config = UserConfig::new(None, false, &home)?;
 //! let ctx = Context::new(docker, home, user_config, false, Ui::new(0, false));
 //! let web = Container::new(&ctx, Image::coerce("web")?, None, Duration::from_secs(10))?;
 //! let running = web.start(None)?;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use sshconfig::Config;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{shown, Error, ErrorKind, Result};
 use crate::home::{self, Home};
 
 /// How a container is reached.
@@ -266,8 +266,9 @@ pub enum IncludeOutcome {
 }
 
 impl UserConfig {
-    /// `--ssh-config PATH`, else `REDOCK_SSH_CONFIG`, else `~/.ssh/config`.
-    pub fn new(path: Option<PathBuf>, disabled: bool) -> Result<UserConfig> {
+    /// `--ssh-config PATH`, else `REDOCK_SSH_CONFIG`, else `~/.ssh/config`;
+    /// unless `disabled`, checked by [`UserConfig::check`].
+    pub fn new(path: Option<PathBuf>, disabled: bool, home: &Home) -> Result<UserConfig> {
         let path = match path {
             Some(path) => path,
             None => match std::env::var_os("REDOCK_SSH_CONFIG") {
@@ -275,7 +276,51 @@ impl UserConfig {
                 _ => home::user_home()?.join(".ssh").join("config"),
             },
         };
-        Ok(UserConfig { path, disabled })
+        let config = UserConfig { path, disabled };
+        if !disabled {
+            config.check(home)?;
+        }
+        Ok(config)
+    }
+
+    /// Checks that the file can be the user's ssh config before anything
+    /// reads or writes it: a regular file, or nothing yet (a symbolic link
+    /// to either is followed), and none of `home`'s own files. A FIFO would
+    /// hang the read, a device would be replaced by the write, and
+    /// redock's own ssh_config would include itself.
+    pub fn check(&self, home: &Home) -> Result<()> {
+        let path = &self.path;
+        let hint = "point --ssh-config (or REDOCK_SSH_CONFIG) at your ssh client config, \
+                    such as ~/.ssh/config, or leave it alone with --no-ssh-config";
+        let refuse = |reason: String| Error::other(reason).with_hint(hint);
+        if path.as_os_str().is_empty() {
+            return Err(refuse("the ssh config path is empty".into()));
+        }
+        let unusable = |e: &io::Error| {
+            refuse(format!(
+                "the ssh config {} cannot be used: {}",
+                shown(path),
+                home::reason(e)
+            ))
+        };
+        let real = home::canonical(path).map_err(|e| unusable(&e))?;
+        if real.starts_with(home.dir()) {
+            return Err(refuse(format!(
+                "the ssh config {} is redock's own (in REDOCK_HOME {}), not your ssh client config",
+                shown(path),
+                shown(home.dir())
+            )));
+        }
+        match fs::metadata(&real) {
+            Ok(meta) if meta.is_file() => Ok(()),
+            Ok(meta) => Err(refuse(format!(
+                "the ssh config {} is {}, not a regular file",
+                shown(path),
+                home::kind_of(&meta)
+            ))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(unusable(&e)),
+        }
     }
 
     /// Whether ssh reads this file without `-F`: ssh's default is in the

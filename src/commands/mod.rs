@@ -110,8 +110,9 @@ fn run(cli: Cli, ui: &Ui) -> Result<i32> {
 /// passed, so that a bad one changes nothing.
 fn context(global: &GlobalArgs, ui: &Ui) -> Result<Context> {
     let docker = docker_exec::Docker::from_env()?;
+    check_engine_path(docker.program())?;
     let home = Home::from_env()?;
-    let user_config = UserConfig::new(global.ssh_config.clone(), global.no_ssh_config)?;
+    let user_config = UserConfig::new(global.ssh_config.clone(), global.no_ssh_config, &home)?;
     Ok(Context::new(
         docker,
         home,
@@ -119,6 +120,23 @@ fn context(global: &GlobalArgs, ui: &Ui) -> Result<Context> {
         global.dry_run,
         ui.clone(),
     ))
+}
+
+/// The engine CLI's path goes into ssh configurations (the exec
+/// transport's ProxyCommand), so it is checked as REDOCK_HOME is, before
+/// the engine is asked anything.
+fn check_engine_path(program: &std::path::Path) -> Result<()> {
+    let reason = match program.to_str() {
+        None => "is not valid UTF-8",
+        Some(text) if text.chars().any(char::is_control) => {
+            "holds a control character, which no ssh configuration can hold"
+        }
+        Some(_) => return Ok(()),
+    };
+    Err(
+        crate::error::Error::other(format!("the engine CLI {program:?} {reason}"))
+            .with_hint("point REDOCK_DOCKER at the docker (or podman) program by another path"),
+    )
 }
 
 /// Parses every NAME before anything runs, so a bad one changes nothing.
