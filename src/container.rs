@@ -103,11 +103,8 @@ impl<'a> Container<'a> {
 
     /// This NAME's containers in this home, in any state.
     fn find_containers(&self) -> Result<Vec<PsEntry>> {
-        let filters = [
-            self.ctx.home_filter(),
-            format!("{}={}", labels::NAME, self.image.name()),
-        ];
-        Ok(self.ctx.docker.ps(&filters)?)
+        self.ctx
+            .ps(&[format!("{}={}", labels::NAME, self.image.name())])
     }
 
     /// The running container of this NAME, if there is one.
@@ -288,11 +285,11 @@ impl<'a> Container<'a> {
         if err.kind() != &docker_exec::ErrorKind::NameInUse {
             return Err(err.into());
         }
-        let filters = [
-            self.ctx.home_filter(),
-            format!("{}={}", labels::ALIAS, alias),
-        ];
-        match self.ctx.docker.ps(&filters)?.first() {
+        match self
+            .ctx
+            .ps(&[format!("{}={}", labels::ALIAS, alias)])?
+            .first()
+        {
             Some(other) if other.labels.get(labels::NAME) == Some(&self.image.name()) => {
                 self.ctx.docker.rm(&other.id)?;
                 Ok(())
@@ -511,8 +508,8 @@ impl<'a> Container<'a> {
             // Container and record both lost: a Host block for the default
             // alias is ours to remove unless another container owns it.
             let alias = self.ssh_alias();
-            let filters = [ctx.home_filter(), format!("{}={}", labels::ALIAS, alias)];
-            if ctx.docker.ps(&filters)?.is_empty() && sshfiles::has_host_block(&ctx.home, &alias) {
+            let filters = [format!("{}={}", labels::ALIAS, alias)];
+            if ctx.ps(&filters)?.is_empty() && sshfiles::has_host_block(&ctx.home, &alias) {
                 aliases.push(alias);
             }
         }

@@ -45,12 +45,24 @@ impl Context {
 
     /// All of this home's redock containers, in any state (one docker call).
     pub fn containers(&self) -> Result<Vec<PsEntry>> {
-        Ok(self.docker.ps(&[self.home_filter()])?)
+        self.ps(&[])
     }
 
-    /// The `docker ps` filter that finds this home's containers.
-    pub(crate) fn home_filter(&self) -> String {
-        format!("{}={}", labels::HOME, self.home.dir().display())
+    /// This home's containers that the label filters `filters`
+    /// (`KEY=VALUE`) also match, in any state (one docker call). The engine
+    /// compares labels as strings, and earlier versions labelled a container
+    /// with REDOCK_HOME as it was given, not canonical; so the engine is
+    /// asked for every redock container and the home is compared here.
+    pub fn ps(&self, filters: &[String]) -> Result<Vec<PsEntry>> {
+        let mut all = vec![labels::HOME.to_string()];
+        all.extend_from_slice(filters);
+        let mut entries = self.docker.ps(&all)?;
+        entries.retain(|c| {
+            c.labels
+                .get(labels::HOME)
+                .is_some_and(|home| self.home.is_named_by(home))
+        });
+        Ok(entries)
     }
 
     /// The file to give ssh with `-F`, when ssh would not find redock's

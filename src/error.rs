@@ -25,6 +25,9 @@ pub enum ErrorKind {
     NoHostname { name: String },
     /// Two containers would share one SSH alias.
     AliasCollision { alias: String, other: String },
+    /// Another REDOCK_HOME that the same user config includes already has
+    /// a Host block for the alias.
+    AliasInOtherHome { alias: String, home: PathBuf },
     /// `commit`, `ssh` and friends need a running container.
     NoContainerRunning { name: String },
     /// No image of that name exists.
@@ -131,6 +134,11 @@ impl fmt::Display for Error {
             ErrorKind::AliasCollision { alias, other } => write!(
                 f,
                 "the SSH alias {alias} is already used by the container of {other}"
+            ),
+            ErrorKind::AliasInOtherHome { alias, home } => write!(
+                f,
+                "the SSH alias {alias} is already taken by REDOCK_HOME {}, which your ssh config also includes",
+                shown(home)
             ),
             ErrorKind::NoContainerRunning { name } => {
                 write!(f, "NoContainerRunning: no container is running for {name}")

@@ -99,9 +99,13 @@ impl Home {
         Home { dir: dir.into() }
     }
 
-    /// Whether `path` is this home or lies in it, symbolic links resolved.
-    pub fn holds(&self, path: &Path) -> bool {
-        canonical(path).is_ok_and(|p| p.starts_with(&self.dir))
+    /// Whether a container's home label names this home: the label as
+    /// this version writes it (canonical), or as an earlier one did (the
+    /// path as given, through a symbolic link or with `.` in it).
+    pub fn is_named_by(&self, label: &str) -> bool {
+        label == self.dir.as_os_str()
+            || (Path::new(label).is_absolute()
+                && canonical(Path::new(label)).is_ok_and(|p| p == self.dir))
     }
 
     pub fn dir(&self) -> &Path {
@@ -369,4 +373,54 @@ fn hostname() -> String {
         .ok()
         .and_then(|h| h.into_string().ok())
         .unwrap_or_else(|| "localhost".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn canonical_paths_resolve_what_exists() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(dir.path()).unwrap();
+        fs::create_dir(root.join("real")).unwrap();
+        symlink(root.join("real"), root.join("link")).unwrap();
+        symlink(root.join("later"), root.join("dangling")).unwrap();
+        let check = |path: &str, expected: &str| {
+            let got = canonical(&dir.path().join(path)).unwrap();
+            assert_eq!(got, root.join(expected), "{path}");
+        };
+        check("real", "real");
+        check("link", "real");
+        check("link/new/./x", "real/new/x");
+        check("link/../real", "real");
+        check("new/../other", "other");
+        check("dangling", "later");
+        check("dangling/x", "later/x");
+        symlink(root.join("loop"), root.join("loop")).unwrap();
+        let err = canonical(&root.join("loop/x")).unwrap_err();
+        assert_eq!(reason(&err), "too many levels of symbolic links");
+    }
+
+    #[test]
+    fn homes_are_canonical_and_earlier_labels_name_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(dir.path()).unwrap();
+        fs::create_dir(root.join("real")).unwrap();
+        symlink(root.join("real"), root.join("link")).unwrap();
+        let home = Home::resolve(&root.join("link")).unwrap();
+        assert_eq!(home.dir(), root.join("real"));
+        assert_eq!(Home::resolve(&root.join("real")).unwrap().dir(), home.dir());
+        let label = |p: PathBuf| p.to_str().unwrap().to_string();
+        assert!(home.is_named_by(&label(root.join("real"))));
+        assert!(home.is_named_by(&label(root.join("link"))));
+        assert!(home.is_named_by(&label(root.join("./link/."))));
+        assert!(!home.is_named_by(&label(root.join("other"))));
+        assert!(!home.is_named_by("real"));
+        assert_eq!(
+            home.discriminator(),
+            Home::at(root.join("real")).discriminator()
+        );
+    }
 }

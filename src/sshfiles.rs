@@ -323,6 +323,42 @@ impl UserConfig {
         }
     }
 
+    /// The other redock home whose Host block for `alias` this config
+    /// already reaches, if any. An alias is unique per user config, not per
+    /// home: ssh takes the first Host block that matches, so a second home's
+    /// block would be read as the first's, or shadow it.
+    ///
+    /// The config itself tells which homes share it: each has its one line
+    /// `Include <dir>/ssh_config` there. A `<dir>` other than `home` that
+    /// holds a key pair or a state file is another home, and its ssh_config
+    /// is read for a Host block of `alias`.
+    pub fn alias_owner(&self, home: &Home, alias: &str) -> Option<PathBuf> {
+        if self.disabled {
+            return None;
+        }
+        let bytes = fs::read(&self.path).ok()?;
+        let config = Config::parse(&bytes);
+        let user_home = home::user_home().ok()?;
+        let owner = config
+            .lines()
+            .filter(|&line| config.keyword(line).ok().flatten().as_deref() == Some("include"))
+            .flat_map(|line| config.arguments(line).unwrap_or_default())
+            .filter_map(|arg| {
+                // As ssh reads an Include of a user config: `~/` is the
+                // home directory, a relative path is relative to ~/.ssh.
+                let path = match arg.strip_prefix("~/") {
+                    Some(rest) => user_home.join(rest),
+                    None => user_home.join(".ssh").join(&arg),
+                };
+                (path.file_name()? == "ssh_config").then_some(())?;
+                home::canonical(path.parent()?).ok()
+            })
+            .filter(|dir| dir != home.dir())
+            .filter(|dir| dir.join("id_ed25519.pub").is_file() || dir.join("state.json").is_file())
+            .find(|dir| has_host_block(&Home::at(dir), alias));
+        owner
+    }
+
     /// Whether ssh reads this file without `-F`: ssh's default is in the
     /// passwd home directory, whatever `$HOME` says.
     pub fn is_ssh_default(&self) -> bool {
@@ -821,6 +857,51 @@ mod tests {
             known_hosts_with("web-container ssh-ed25519 AAAAold\n", "web-container", None),
             ""
         );
+    }
+
+    #[test]
+    fn an_alias_belongs_to_the_first_home_that_the_config_includes() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(dir.path()).unwrap();
+        let home = |name: &str, hosts: &str, key: bool| {
+            let path = root.join(name);
+            fs::create_dir(&path).unwrap();
+            fs::write(path.join("ssh_config"), hosts).unwrap();
+            if key {
+                fs::write(path.join("id_ed25519.pub"), "ssh-ed25519 AAAA\n").unwrap();
+            }
+            Home::resolve(&path).unwrap()
+        };
+        let first = home("first", "Host web-container\n  Port 1\n", true);
+        let second = home("second", "", true);
+        let not_a_home = home("elsewhere", "Host db-container\n  Port 2\n", false);
+        let path = root.join("config");
+        fs::write(
+            &path,
+            format!(
+                "Include \"{}/ssh_config\" {}/ssh_config\nInclude {}/ssh_config\n",
+                first.dir().display(),
+                not_a_home.dir().display(),
+                second.dir().display()
+            ),
+        )
+        .unwrap();
+        let user = UserConfig {
+            path,
+            disabled: false,
+        };
+        assert_eq!(
+            user.alias_owner(&second, "web-container").as_deref(),
+            Some(first.dir())
+        );
+        assert_eq!(user.alias_owner(&first, "web-container"), None);
+        assert_eq!(user.alias_owner(&second, "db-container"), None);
+        assert_eq!(user.alias_owner(&second, "app-container"), None);
+        let disabled = UserConfig {
+            disabled: true,
+            ..user
+        };
+        assert_eq!(disabled.alias_owner(&second, "web-container"), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::cli::{CommitArgs, DeleteArgs, GlobalArgs, KillArgs, LogsArgs, StartArgs};
 use crate::container::Container;
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::name::{self, Image};
 use crate::sshfiles::{IncludeOutcome, Transport, UserConfig};
 use crate::ui::Ui;
@@ -27,6 +27,16 @@ pub(super) fn start(args: StartArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32
     let hostnames = hostnames(&images, hostname.as_deref())?;
     let transport = transport.as_deref().and_then(Transport::parse);
     let ctx = context(global, ui)?;
+    for hostname in &hostnames {
+        let alias = name::ssh_alias(hostname);
+        if let Some(home) = ctx.user_config.alias_owner(&ctx.home, &alias) {
+            return Err(
+                Error::new(ErrorKind::AliasInOtherHome { alias, home }).with_hint(
+                    "kill its container there, or give this one another host name with -n/--hostname",
+                ),
+            );
+        }
+    }
     let timeout = Duration::from_secs_f64(timeout);
     // One NAME on a terminal: a shell in it, as the original did.
     // Otherwise the command that gets there, one line per NAME.
