@@ -127,7 +127,14 @@ pub(crate) fn rsync_shell(ssh: &OsStr, config: Option<&Path>) -> OsString {
     shell
 }
 
-/// `rsync -a [--cvs-exclude] [--delete] [-s] -e SHELL -- LOCAL/ ALIAS:REMOTE`.
+/// `rsync -a [--cvs-exclude] [--delete] --rsync-path 'cd REMOTE && exec rsync'
+/// -e SHELL -- LOCAL/ ALIAS:.`.
+///
+/// The remote directory never reaches rsync as a path: rsync would expand
+/// wildcards in it on the remote side whatever its argument protection
+/// (`/srv/[x]` is `/srv/x` when that exists), and before 3.2.4 hand the
+/// rest to the remote shell. Instead the remote shell enters it, quoted
+/// like every other remote word, and rsync receives into `.`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn rsync(
     rsync: &OsStr,
@@ -146,21 +153,24 @@ pub(crate) fn rsync(
     if delete {
         args.push("--delete".into());
     }
-    let remote_dir = remote_path(remote_dir);
-    if !quote::needs_no_quotes(remote_dir.as_bytes()) {
-        // Before rsync 3.2.4 the remote path is read by the remote shell;
-        // --protect-args (understood since 3.0) passes it through untouched.
-        args.push("--protect-args".into());
-    }
+    args.push("--rsync-path".into());
+    args.push(rsync_path(remote_dir));
     args.push("-e".into());
     args.push(rsync_shell(ssh, config));
     args.push("--".into());
     args.push(local_source(local_dir));
     let mut remote = OsString::from(alias);
-    remote.push(":");
-    remote.push(&remote_dir);
+    remote.push(":.");
     args.push(remote);
     Cmd::new(rsync).args(args)
+}
+
+/// The remote command line rsync starts its server with: in `remote_dir`.
+pub(crate) fn rsync_path(remote_dir: &OsStr) -> OsString {
+    let mut line = OsString::from("cd ");
+    line.push(quote(&remote_path(remote_dir)));
+    line.push(" && exec rsync");
+    line
 }
 
 /// The local directory as rsync's source: with a trailing `/`, so that its
@@ -296,28 +306,26 @@ pub(crate) fn upload(path: &OsStr, mode: u32, size: u64) -> Result<OsString, Err
     template.extend_from_slice(name);
     template.extend_from_slice(b".XXXXXX");
 
-    let dir = quote(OsStr::from_bytes(dir));
-    let template = quote(OsStr::from_bytes(&template));
-    let target = quote(&path);
+    // Each quoted word is assigned to a variable and used as "$var" after:
+    // pasted into another quoted string, a quoted word is quoted no more.
+    let mut script = OsString::from("set -e; target=");
+    script.push(quote(&path));
+    script.push("; dir=");
+    script.push(quote(OsStr::from_bytes(dir)));
+    script.push("; template=");
+    script.push(quote(OsStr::from_bytes(&template)));
     // mv would move the file into a directory of that name, not replace it.
-    let mut script = OsString::from("set -e; if [ -d ");
-    script.push(&target);
-    script.push(" ]; then echo \"");
-    script.push(&target);
-    script.push(" is a directory\" >&2; exit 1; fi; mkdir -p -- ");
-    script.push(&dir);
-    script.push("; tmp=$(mktemp ");
-    script.push(&template);
+    script.push(
+        "; if [ -d \"$target\" ]; then printf '%s is a directory\\n' \"$target\" >&2; exit 1; fi; \
+         mkdir -p -- \"$dir\"; tmp=$(mktemp \"$template\"); trap 'rm -f \"$tmp\"' EXIT; ",
+    );
     // ssh closes the remote stdin when the local side dies, so `cat` ends
     // on a short read as if it were the whole file: the size decides.
-    script.push("); trap 'rm -f \"$tmp\"' EXIT; cat >\"$tmp\"; n=$(wc -c <\"$tmp\"); ");
     script.push(format!(
-        "if [ $((n)) -ne {size} ]; then echo \"upload cut short: $((n)) of {size} bytes\" >&2; exit 1; fi; chmod "
+        "cat >\"$tmp\"; n=$(wc -c <\"$tmp\"); \
+         if [ $((n)) -ne {size} ]; then echo \"upload cut short: $((n)) of {size} bytes\" >&2; exit 1; fi; \
+         chmod {mode:o} \"$tmp\"; mv -f \"$tmp\" \"$target\"; trap - EXIT"
     ));
-    script.push(format!("{mode:o}"));
-    script.push(" \"$tmp\"; mv -f \"$tmp\" ");
-    script.push(&target);
-    script.push("; trap - EXIT");
     Ok(script)
 }
 
@@ -440,11 +448,13 @@ mod tests {
                 "-a",
                 "--cvs-exclude",
                 "--delete",
+                "--rsync-path",
+                "cd /srv/app && exec rsync",
                 "-e",
                 "ssh -F /home/me/.redock/ssh_config -T",
                 "--",
                 "/src/app/",
-                "web-container:/srv/app",
+                "web-container:.",
             ]
         );
     }
@@ -465,24 +475,27 @@ mod tests {
             strings(&invocation)[1..],
             [
                 "-a",
+                "--rsync-path",
+                "cd data && exec rsync",
                 "-e",
                 "'/opt/my tools/ssh' -T",
                 "--",
                 "src/",
-                "db:data"
+                "db:."
             ]
         );
     }
 
     #[test]
-    fn rsync_protects_unusual_remote_paths() {
+    fn rsync_enters_the_remote_directory_through_the_shell() {
+        // rsync never sees the path, so it expands no wildcard in it.
         let invocation = rsync(
             OsStr::new("rsync"),
             OsStr::new("ssh"),
             None,
             "db",
             Path::new("src"),
-            OsStr::new("/srv/my app"),
+            OsStr::new("/srv/[x] $(id) 'q'"),
             false,
             false,
         );
@@ -490,13 +503,18 @@ mod tests {
             strings(&invocation)[1..],
             [
                 "-a",
-                "--protect-args",
+                "--rsync-path",
+                r"cd '/srv/[x] $(id) '\''q'\''' && exec rsync",
                 "-e",
                 "ssh -T",
                 "--",
                 "src/",
-                "db:/srv/my app"
+                "db:."
             ]
+        );
+        assert_eq!(
+            rsync_path(OsStr::new("-rf")),
+            OsStr::new("cd ./-rf && exec rsync")
         );
     }
 
@@ -587,33 +605,35 @@ mod tests {
         assert_eq!(
             upload(OsStr::new("/etc/motd"), 0o644, 12).unwrap(),
             OsStr::new(
-                "set -e; if [ -d /etc/motd ]; then echo \"/etc/motd is a directory\" >&2; exit 1; fi; \
-                 mkdir -p -- /etc; tmp=$(mktemp /etc/.motd.XXXXXX); \
-                 trap 'rm -f \"$tmp\"' EXIT; cat >\"$tmp\"; n=$(wc -c <\"$tmp\"); \
+                "set -e; target=/etc/motd; dir=/etc; template=/etc/.motd.XXXXXX; \
+                 if [ -d \"$target\" ]; then printf '%s is a directory\\n' \"$target\" >&2; exit 1; fi; \
+                 mkdir -p -- \"$dir\"; tmp=$(mktemp \"$template\"); trap 'rm -f \"$tmp\"' EXIT; \
+                 cat >\"$tmp\"; n=$(wc -c <\"$tmp\"); \
                  if [ $((n)) -ne 12 ]; then echo \"upload cut short: $((n)) of 12 bytes\" >&2; exit 1; fi; \
-                 chmod 644 \"$tmp\"; mv -f \"$tmp\" /etc/motd; trap - EXIT"
+                 chmod 644 \"$tmp\"; mv -f \"$tmp\" \"$target\"; trap - EXIT"
             )
         );
         let script = upload(OsStr::new("/top"), 0o4755, 0).unwrap();
         let script = script.to_str().unwrap();
-        assert!(script.contains("mkdir -p -- /;"), "{script}");
-        assert!(script.contains("mktemp /.top.XXXXXX"), "{script}");
+        assert!(script.contains("dir=/;"), "{script}");
+        assert!(script.contains("template=/.top.XXXXXX;"), "{script}");
         assert!(script.contains("chmod 4755 "), "{script}");
 
-        let script = upload(OsStr::new("-x/it's"), 0o600, 0).unwrap();
+        // Each quoted word stands alone, assigned to a variable.
+        let script = upload(OsStr::new("-x/it's \"$(id)\""), 0o600, 0).unwrap();
         let script = script.to_str().unwrap();
-        assert!(script.contains("mkdir -p -- ./-x;"), "{script}");
         assert!(
-            script.contains(r"mktemp './-x/.it'\''s.XXXXXX'"),
-            "{script}"
-        );
-        assert!(
-            script.contains(r#"mv -f "$tmp" './-x/it'\''s'"#),
+            script.starts_with(
+                r#"set -e; target='./-x/it'\''s "$(id)"'; dir=./-x; template='./-x/.it'\''s "$(id)".XXXXXX'; "#
+            ),
             "{script}"
         );
 
         let script = upload(OsStr::new("notes"), 0o600, 0).unwrap();
-        assert!(script.to_str().unwrap().contains("mktemp ./.notes.XXXXXX"));
+        assert!(script
+            .to_str()
+            .unwrap()
+            .contains("template=./.notes.XXXXXX;"));
     }
 
     #[test]

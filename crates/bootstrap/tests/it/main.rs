@@ -394,3 +394,126 @@ fn unreachable_host_fails_with_ssh_exit_code() {
         .ends_with("--- stderr\nssh: Could not resolve hostname web-container"));
     assert_eq!(bootstrap.run(&["true"], Some(b"")).unwrap(), 255);
 }
+
+/// A marker that a name running as a command would make.
+fn marker() -> PathBuf {
+    std::env::temp_dir().join(format!("redock-bootstrap-pwned-{}", std::process::id()))
+}
+
+/// File names holding every byte a shell, ssh or rsync treats specially.
+fn hostile_names() -> Vec<Vec<u8>> {
+    let mark = marker();
+    let mark = mark.to_str().unwrap();
+    let mut names: Vec<Vec<u8>> = [
+        "sp ace",
+        "two  spaces",
+        "trailing ",
+        "it's",
+        "'",
+        "dq\"uote",
+        "\"",
+        "back`tick`",
+        &format!("$(touch {mark})"),
+        &format!("`touch {mark}`"),
+        "${HOME}",
+        "$HOME",
+        "semi;colon",
+        "amp&",
+        "pipe|",
+        "lt<gt>",
+        "star*",
+        "what?",
+        "[x]",
+        "~tilde",
+        "#hash",
+        "!bang",
+        "{a,b}",
+        "back\\slash",
+        "per%cent",
+        "new\nline",
+        "tab\there",
+        "-dash",
+        "eq=",
+        "ünïcode",
+        "paren(",
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .collect();
+    names.push(b"not utf-8 \xff\xfe".to_vec());
+    names
+}
+
+fn under(dir: &Path, name: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    dir.join(std::ffi::OsStr::from_bytes(name))
+}
+
+#[test]
+fn upload_file_to_hostile_paths() {
+    let host = FakeHost::new();
+    let bootstrap = host.bootstrap();
+    // The words that make a glob match something if they are expanded.
+    fs::create_dir(host.path("x")).unwrap();
+    fs::write(host.path("star-existing"), b"").unwrap();
+    for name in hostile_names() {
+        let target = under(&host.path("dir"), &name);
+        let contents = [b"contents of ".as_slice(), &name].concat();
+        bootstrap
+            .upload_file(&target, &contents, 0o600)
+            .unwrap_or_else(|e| panic!("{name:?}: {e}"));
+        assert_eq!(fs::read(&target).unwrap(), contents, "{name:?}");
+    }
+    assert!(!marker().exists(), "a name ran as a command");
+    // One entry each (the names with a `/` make a directory).
+    let count = fs::read_dir(host.path("dir")).unwrap().count();
+    assert_eq!(count, hostile_names().len(), "files elsewhere");
+}
+
+#[test]
+fn upload_file_to_a_hostile_directory_is_refused() {
+    let host = FakeHost::new();
+    let bootstrap = host.bootstrap();
+    for name in hostile_names() {
+        let target = under(&host.path("dirs"), &name);
+        fs::create_dir_all(&target).unwrap();
+        let error = bootstrap
+            .upload_file(&target, b"x", 0o644)
+            .expect_err(&format!("{name:?}"));
+        assert!(
+            error.to_string().contains("is a directory"),
+            "{name:?}: {error}"
+        );
+        assert_eq!(fs::read_dir(&target).unwrap().count(), 0, "{name:?}");
+    }
+    assert!(!marker().exists(), "a name ran as a command");
+}
+
+#[test]
+fn rsync_to_hostile_paths() {
+    let host = FakeHost::new();
+    let bootstrap = host.bootstrap();
+    let local = host.path("local");
+    fs::create_dir(&local).unwrap();
+    fs::write(local.join("file"), b"synced").unwrap();
+    // What a glob in a remote path would match instead of itself.
+    fs::create_dir_all(host.path("remote/x")).unwrap();
+    fs::create_dir_all(host.path("remote/star-existing")).unwrap();
+    for name in hostile_names() {
+        let remote = under(&host.path("remote"), &name);
+        bootstrap
+            .rsync(&local, &remote, true, true)
+            .unwrap_or_else(|e| panic!("{name:?}: {e}"));
+        assert_eq!(
+            fs::read(remote.join("file")).unwrap_or_default(),
+            b"synced",
+            "{name:?}"
+        );
+    }
+    assert!(!host.path("remote/x/file").exists(), "a glob was expanded");
+    assert!(
+        !host.path("remote/star-existing/file").exists(),
+        "a glob was expanded"
+    );
+    assert!(!marker().exists(), "a name ran as a command");
+}
