@@ -43,6 +43,15 @@ impl Context {
         }
     }
 
+    /// Repairs the modes of redock's files before ssh reads them (see
+    /// [`Home::repair_modes`]), saying what changed.
+    pub fn repair_modes(&self) -> Result<()> {
+        for repair in self.home.repair_modes()? {
+            self.ui.warn(repair.to_string());
+        }
+        Ok(())
+    }
+
     /// All of this home's redock containers, in any state (one docker call).
     pub fn containers(&self) -> Result<Vec<PsEntry>> {
         self.ps(&[])

@@ -185,6 +185,67 @@ impl Home {
         }
     }
 
+    /// Gives REDOCK_HOME and its files the modes ssh and safety need, and
+    /// returns what it changed, for the caller to say. ssh refuses a private
+    /// key that others can read and a config file that others can write,
+    /// and fails on every connection then; a home or file others can write
+    /// lets them change where ssh goes. A mode that cannot be changed (a
+    /// file of another user's) is an error with the command that fixes it.
+    pub fn repair_modes(&self) -> Result<Vec<Repair>> {
+        let rules: [(PathBuf, u32, &'static str); 6] = [
+            (self.dir.clone(), 0o077, "it holds a private key"),
+            (
+                self.private_key(),
+                0o077,
+                "ssh refuses a private key others can read",
+            ),
+            (
+                self.ssh_config(),
+                0o022,
+                "ssh refuses a config others can write",
+            ),
+            (
+                self.known_hosts(),
+                0o022,
+                "others could pin their own host keys",
+            ),
+            (
+                self.public_key_path(),
+                0o022,
+                "others could change the key containers trust",
+            ),
+            (self.state_file(), 0o022, "others could change it"),
+        ];
+        let mut repairs = Vec::new();
+        for (path, forbidden, why) in rules {
+            let Ok(meta) = fs::metadata(&path) else {
+                continue;
+            };
+            let from = meta.permissions().mode() & 0o7777;
+            if from & forbidden == 0 {
+                continue;
+            }
+            let to = from & !forbidden;
+            fs::set_permissions(&path, fs::Permissions::from_mode(to)).map_err(|e| {
+                Error::other(format!(
+                    "{} has mode {from:04o}, which it must not ({why}), and cannot be changed: {e}",
+                    shown(&path)
+                ))
+                .with_hint(format!(
+                    "chmod {to:o} {}",
+                    bootstrap::quote(path.as_os_str()).to_string_lossy()
+                ))
+            })?;
+            repairs.push(Repair {
+                path,
+                from,
+                to,
+                why,
+            });
+        }
+        Ok(repairs)
+    }
+
     /// The public key, generating the key pair with `ssh-keygen` first when
     /// there is none (the original's `get_ssh_public_key`).
     pub fn public_key(&self) -> Result<String> {
@@ -245,6 +306,29 @@ impl Home {
         let _lock = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
             .map_err(|(_, errno)| Error::io(&path, errno.into()))?;
         f()
+    }
+}
+
+/// A mode [`Home::repair_modes`] changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Repair {
+    pub path: PathBuf,
+    pub from: u32,
+    pub to: u32,
+    /// Why the old mode would not do.
+    pub why: &'static str,
+}
+
+impl std::fmt::Display for Repair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "changed the mode of {} from {:04o} to {:04o}: {}",
+            shown(&self.path),
+            self.from,
+            self.to,
+            self.why
+        )
     }
 }
 
@@ -401,6 +485,43 @@ mod tests {
         symlink(root.join("loop"), root.join("loop")).unwrap();
         let err = canonical(&root.join("loop/x")).unwrap_err();
         assert_eq!(reason(&err), "too many levels of symbolic links");
+    }
+
+    #[test]
+    fn wrong_modes_are_repaired_and_told() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::resolve(&dir.path().join("home")).unwrap();
+        home.ensure().unwrap();
+        let set = |path: PathBuf, mode: u32| {
+            fs::write(&path, "x").unwrap();
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+        };
+        set(home.private_key(), 0o644);
+        set(home.ssh_config(), 0o664);
+        set(home.known_hosts(), 0o646);
+        set(home.public_key_path(), 0o644);
+        fs::set_permissions(home.dir(), fs::Permissions::from_mode(0o777)).unwrap();
+        let repairs = home.repair_modes().unwrap();
+        let seen: Vec<(PathBuf, u32, u32)> = repairs
+            .iter()
+            .map(|r| (r.path.clone(), r.from, r.to))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (home.dir().to_path_buf(), 0o777, 0o700),
+                (home.private_key(), 0o644, 0o600),
+                (home.ssh_config(), 0o664, 0o644),
+                (home.known_hosts(), 0o646, 0o644),
+            ]
+        );
+        assert!(repairs[1]
+            .to_string()
+            .ends_with("id_ed25519 from 0644 to 0600: ssh refuses a private key others can read"));
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode(&home.private_key()), 0o600);
+        assert_eq!(mode(home.dir()), 0o700);
+        assert_eq!(home.repair_modes().unwrap(), []);
     }
 
     #[test]

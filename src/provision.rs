@@ -14,6 +14,7 @@ use crate::name::Image;
 /// A `Bootstrap` for the running container of `image`, or
 /// `NoContainerRunning`.
 pub fn connect(ctx: &Context, image: Image) -> Result<Bootstrap> {
+    ctx.repair_modes()?;
     let container = Container::new(ctx, image, None, Duration::ZERO)?;
     let alias = container.running_alias()?;
     Ok(Bootstrap::new(alias, ctx.ssh_config_arg())?)

@@ -37,6 +37,7 @@ pub(super) fn start(args: StartArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32
             );
         }
     }
+    ctx.repair_modes()?;
     let timeout = Duration::from_secs_f64(timeout);
     // One NAME on a terminal: a shell in it, as the original did.
     // Otherwise the command that gets there, one line per NAME.

@@ -16,6 +16,7 @@ use super::context;
 pub(super) fn ssh(args: SshArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32> {
     let image = Image::coerce(&args.name)?;
     let ctx = context(global, ui)?;
+    ctx.repair_modes()?;
     let container = Container::new(&ctx, image, None, Duration::ZERO)?;
     let argv = container.get_ssh_client_command()?;
     exec(argv, &args.command)
