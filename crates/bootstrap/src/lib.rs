@@ -239,7 +239,14 @@ impl Bootstrap {
             mode,
             contents.len() as u64,
         )?;
-        self.remote(&script, Some(contents), Capture::Discard)?;
+        // The script prints nothing but why it failed, which the error
+        // carries; shown as it came, too, it would be said twice.
+        let cmd = self
+            .ssh_invocation(Tty::Disable, &script)?
+            .stdin_bytes(contents)
+            .stdout_null()
+            .stderr_tail();
+        run(cmd)?;
         Ok(())
     }
 
