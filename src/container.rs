@@ -150,7 +150,7 @@ impl<'a> Container<'a> {
     }
 
     /// The ssh command line that reaches the running container.
-    pub fn get_ssh_client_command(&self) -> Result<Vec<String>> {
+    pub fn get_ssh_client_command(&self) -> Result<Vec<std::ffi::OsString>> {
         Ok(self.ctx.ssh_command(&self.running_alias()?))
     }
 

@@ -2,6 +2,7 @@
 //! which containers are this home's, and the ssh command line that reaches
 //! an alias.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use docker_exec::{Docker, PsEntry};
@@ -85,14 +86,15 @@ impl Context {
         }
     }
 
-    /// The ssh command line that reaches `alias`.
-    pub fn ssh_command(&self, alias: &str) -> Vec<String> {
-        let mut argv = vec!["ssh".to_string()];
+    /// The ssh command line that reaches `alias`. The config's path is
+    /// passed as it is, whatever bytes it holds.
+    pub fn ssh_command(&self, alias: &str) -> Vec<OsString> {
+        let mut argv = vec![OsString::from("ssh")];
         if let Some(config) = self.ssh_config_arg() {
             argv.push("-F".into());
-            argv.push(config.display().to_string());
+            argv.push(config.into_os_string());
         }
-        argv.push(alias.to_string());
+        argv.push(alias.into());
         argv
     }
 }

@@ -1,6 +1,8 @@
 //! The commands that start, save and remove containers and images: start,
 //! commit, kill, delete and logs.
 
+use std::io::Write;
+use std::os::unix::ffi::OsStringExt;
 use std::time::Duration;
 
 use crate::cli::{CommitArgs, DeleteArgs, GlobalArgs, KillArgs, LogsArgs, StartArgs};
@@ -53,8 +55,12 @@ pub(super) fn start(args: StartArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32
             ui.info(format!("started {image} ({})", running.endpoint.display()));
         }
         if !interactive {
-            let command = bootstrap::join(&ctx.ssh_command(&running.alias));
-            println!("{}", command.to_string_lossy());
+            // The bytes as they are: a config path need not be UTF-8.
+            let mut line = bootstrap::join(&ctx.ssh_command(&running.alias)).into_vec();
+            line.push(b'\n');
+            std::io::stdout()
+                .write_all(&line)
+                .map_err(|e| Error::io("stdout", e))?;
         }
         last = Some(running);
     }

@@ -24,10 +24,10 @@ pub(super) fn ssh(args: SshArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32> {
 
 /// Replaces redock with `argv` (plus `extra` after `--`); returns only on
 /// failure.
-pub(super) fn exec(argv: Vec<String>, extra: &[OsString]) -> Result<i32> {
+pub(super) fn exec(argv: Vec<OsString>, extra: &[OsString]) -> Result<i32> {
     let program = which::which(&argv[0]).map_err(|_| {
         Error::new(crate::error::ErrorKind::ProgramNotFound {
-            program: argv[0].clone(),
+            program: argv[0].to_string_lossy().into_owned(),
         })
         .with_hint("install the OpenSSH client (openssh-client)")
     })?;
