@@ -4,6 +4,7 @@
 
 mod cli;
 mod engine;
+mod hostile;
 mod interop;
 mod provision;
 mod signals;
@@ -22,6 +23,8 @@ pub use test_support::FIXTURE_IMAGE;
 /// every container it made and every image it registered are removed.
 pub struct Sandbox {
     dir: tempfile::TempDir,
+    /// REDOCK_HOME's name in HOME.
+    redock_dir: &'static str,
     images: RefCell<Vec<String>>,
 }
 
@@ -39,8 +42,18 @@ impl Sandbox {
             .unwrap();
         Sandbox {
             dir,
+            redock_dir: ".redock",
             images: RefCell::new(Vec::new()),
         }
+    }
+
+    /// A sandbox whose REDOCK_HOME is not the default home, so that the
+    /// docker names of its containers carry a suffix of their own, and
+    /// aliases other runs use too cannot clash on the engine.
+    pub fn with_own_names() -> Sandbox {
+        let mut sandbox = Sandbox::new();
+        sandbox.redock_dir = "redock-home";
+        sandbox
     }
 
     pub fn home(&self) -> &Path {
@@ -48,7 +61,7 @@ impl Sandbox {
     }
 
     pub fn redock_home(&self) -> PathBuf {
-        self.home().join(".redock")
+        self.home().join(self.redock_dir)
     }
 
     pub fn ssh_config(&self) -> PathBuf {
@@ -107,29 +120,48 @@ impl Sandbox {
     }
 
     /// [`Sandbox::container_ids`], or `None` where docker cannot be run (the
-    /// tests that need no engine run where there is none).
+    /// tests that need no engine run where there is none). The containers
+    /// of every REDOCK_HOME below the sandbox count, not only the default
+    /// one's: some tests try homes of other names.
     fn try_container_ids(&self) -> Option<Vec<String>> {
         let out = Command::new("docker")
             .args([
                 "ps",
-                "-aq",
+                "-a",
                 "--no-trunc",
                 "--filter",
-                &self.container_filter(),
+                "label=io.redock.home",
+                "--format",
+                "{{.ID}}\t{{.Label \"io.redock.home\"}}",
             ])
             .output()
             .ok()?;
+        let below = |home: &str| {
+            [self.home().to_path_buf(), self.real_home()]
+                .iter()
+                .any(|dir| Path::new(home).starts_with(dir))
+        };
         Some(
             String::from_utf8_lossy(&out.stdout)
-                .split_whitespace()
-                .map(String::from)
+                .lines()
+                .filter_map(|line| line.split_once('\t'))
+                .filter(|(_, home)| below(home))
+                .map(|(id, _)| id.to_string())
                 .collect(),
         )
     }
 
+    /// HOME with symbolic links resolved, as redock names its homes.
+    pub fn real_home(&self) -> PathBuf {
+        std::fs::canonicalize(self.home()).unwrap()
+    }
+
     /// The `docker ps` filter that finds this sandbox's containers.
     pub fn container_filter(&self) -> String {
-        format!("label=io.redock.home={}", self.redock_home().display())
+        format!(
+            "label=io.redock.home={}",
+            self.real_home().join(self.redock_dir).display()
+        )
     }
 
     /// `ssh -F <config> ALIAS ARGS…` as a user would after `redock start`.
@@ -177,11 +209,25 @@ impl Sandbox {
                         path.clone(),
                         (mode, target.into_os_string().into_encoded_bytes()),
                     );
-                } else {
+                } else if meta.is_file() {
                     out.insert(
                         path.clone(),
                         (mode, std::fs::read(&path).unwrap_or_default()),
                     );
+                } else {
+                    // A FIFO, socket or device node: reading it could block
+                    // or never end; what it is and its mode are the state.
+                    use std::os::unix::fs::FileTypeExt;
+                    let kind = meta.file_type();
+                    let what = if kind.is_fifo() {
+                        "fifo".to_string()
+                    } else if kind.is_socket() {
+                        "socket".to_string()
+                    } else {
+                        use std::os::unix::fs::MetadataExt;
+                        format!("device {}", meta.rdev())
+                    };
+                    out.insert(path.clone(), (mode, what.into_bytes()));
                 }
             }
         }
@@ -222,12 +268,18 @@ impl Run {
         self
     }
 
+    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Run {
+        self.command.current_dir(dir);
+        self
+    }
+
     pub fn output(mut self) -> Out {
         let output = self.command.output().unwrap();
         Out {
             code: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            stdout_bytes: output.stdout,
         }
     }
 
@@ -252,6 +304,8 @@ pub struct Out {
     pub code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
+    /// stdout as it came, not always UTF-8.
+    pub stdout_bytes: Vec<u8>,
 }
 
 impl Out {
