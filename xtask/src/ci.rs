@@ -7,7 +7,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::cmd::{self, find_program, is_root};
-use crate::{fixture, target_dir, tidy, DynError};
+use crate::{fixture, reliability, target_dir, tidy, DynError};
 
 /// Programs redock and its tests call, with the Debian packages that
 /// provide them.
@@ -28,7 +28,7 @@ pub fn run(args: &[String]) -> Result<(), DynError> {
     if let Some(arg) = args.first() {
         return Err(format!("ci: unexpected argument `{arg}`").into());
     }
-    let steps: [Step; 8] = [
+    let steps: [Step; 9] = [
         // First: it needs nothing and takes a second.
         ("tidy", || tidy::run(&[])),
         ("tools", tools),
@@ -38,6 +38,7 @@ pub fn run(args: &[String]) -> Result<(), DynError> {
         ("cargo test", test),
         ("fixture image", || fixture::ensure(false)),
         ("engine tests", engine_tests),
+        ("reliability", || reliability::run(&["--check".to_string()])),
     ];
     let started = Instant::now();
     let mut timings = Vec::new();
@@ -182,16 +183,24 @@ fn clippy() -> Result<(), DynError> {
 }
 
 fn test() -> Result<(), DynError> {
+    // The hostile-input tables of an earlier run must not stand in for
+    // this one's in the reliability step.
+    match std::fs::remove_dir_all(reliability::tables_dir()) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+        _ => {}
+    }
     cmd::cargo()
         .args(["test", "--workspace", "--no-fail-fast"])
         .args(locked())
         .run()
 }
 
+/// Every ignored test but those named `pending_`: they hold rows of the
+/// hostile-input tables whose fix is still to come, and say so.
 fn engine_tests() -> Result<(), DynError> {
     cmd::cargo()
         .args(["test", "--workspace", "--no-fail-fast"])
         .args(locked())
-        .args(["--", "--ignored", "--test-threads=2"])
+        .args(["--", "--ignored", "--test-threads=2", "--skip", "pending_"])
         .run()
 }

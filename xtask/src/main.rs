@@ -7,7 +7,8 @@
 //! Tasks:
 //!
 //! - `ci`: what `.ci/run` runs: tidy, tools, Docker engine, fmt, clippy,
-//!   tests, the fixture image, then the tests that need the engine.
+//!   tests, the fixture image, then the tests that need the engine, and
+//!   checks RELIABILITY.md against the tables they wrote.
 //! - `tidy`: check the architecture invariants by reading the source tree.
 //! - `fixture [--with-ssh]`: build the Debian fixture image the engine tests
 //!   start from, unless it exists.
@@ -21,6 +22,8 @@
 //!   `.crate` alone.
 //! - `sshconfig-diff`: compare the `sshconfig` crate with Debian 13's
 //!   OpenSSH 10.0 in a container (the host's ssh is compared in `ci`).
+//! - `reliability [--check]`: make (or check) RELIABILITY.md from the
+//!   tables of hostile input the tests wrote.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -31,6 +34,7 @@ mod cmd;
 mod debian;
 mod dist;
 mod fixture;
+mod reliability;
 mod sshdiff;
 mod tidy;
 
@@ -40,7 +44,7 @@ const USAGE: &str = "\
 usage: cargo xtask <task> [options]
 
 tasks:
-  ci                        tidy, fmt, clippy, tests, fixture image, engine tests
+  ci                        tidy, fmt, clippy, tests, fixture image, engine tests, RELIABILITY.md
   tidy                      check the architecture invariants in the source
   fixture [--with-ssh]      build the Debian fixture image if it is missing
   fuzz [--iterations N]     run the sshconfig fuzzer
@@ -48,7 +52,8 @@ tasks:
   debian-check              build and test with Debian trixie's packages, offline
   dist [--check]            lay out target/dist/ as a package installs it
   package-check             package sshconfig and build it from the .crate
-  sshconfig-diff            compare sshconfig with OpenSSH 10.0 in a trixie container";
+  sshconfig-diff            compare sshconfig with OpenSSH 10.0 in a trixie container
+  reliability [--check]     RELIABILITY.md from the hostile-input tables of the last test run";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -71,6 +76,7 @@ fn main() -> ExitCode {
         "dist" => dist::run(rest),
         "package-check" => dist::package_check(rest),
         "sshconfig-diff" => sshdiff::run(rest),
+        "reliability" => reliability::run(rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())
