@@ -192,40 +192,52 @@ impl Home {
     /// lets them change where ssh goes. A mode that cannot be changed (a
     /// file of another user's) is an error with the command that fixes it.
     pub fn repair_modes(&self) -> Result<Vec<Repair>> {
-        let rules: [(PathBuf, u32, &'static str); 6] = [
-            (self.dir.clone(), 0o077, "it holds a private key"),
+        // Which bits make a mode wrong, and which the repair clears. A home
+        // others can only read is no danger (the key in it is 0600), and
+        // `ensure` tightens it as it always did.
+        let rules: [(PathBuf, u32, u32, &'static str); 6] = [
+            (
+                self.dir.clone(),
+                0o022,
+                0o077,
+                "others could replace redock's files",
+            ),
             (
                 self.private_key(),
+                0o077,
                 0o077,
                 "ssh refuses a private key others can read",
             ),
             (
                 self.ssh_config(),
                 0o022,
+                0o022,
                 "ssh refuses a config others can write",
             ),
             (
                 self.known_hosts(),
+                0o022,
                 0o022,
                 "others could pin their own host keys",
             ),
             (
                 self.public_key_path(),
                 0o022,
+                0o022,
                 "others could change the key containers trust",
             ),
-            (self.state_file(), 0o022, "others could change it"),
+            (self.state_file(), 0o022, 0o022, "others could change it"),
         ];
         let mut repairs = Vec::new();
-        for (path, forbidden, why) in rules {
+        for (path, wrong, cleared, why) in rules {
             let Ok(meta) = fs::metadata(&path) else {
                 continue;
             };
             let from = meta.permissions().mode() & 0o7777;
-            if from & forbidden == 0 {
+            if from & wrong == 0 {
                 continue;
             }
-            let to = from & !forbidden;
+            let to = from & !cleared;
             fs::set_permissions(&path, fs::Permissions::from_mode(to)).map_err(|e| {
                 Error::other(format!(
                     "{} has mode {from:04o}, which it must not ({why}), and cannot be changed: {e}",
