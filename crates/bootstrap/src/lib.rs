@@ -339,7 +339,6 @@ impl Bootstrap {
         }
         cmd = match capture {
             Capture::Stdout => cmd.stdout_capture(),
-            Capture::Discard => cmd.stdout_null(),
             Capture::Nothing => cmd,
         };
         run(cmd)
@@ -351,8 +350,6 @@ impl Bootstrap {
 enum Capture {
     /// Keeps it for the caller.
     Stdout,
-    /// Discards it.
-    Discard,
     /// Shows or discards it as [`Bootstrap::show_output`] says.
     Nothing,
 }
