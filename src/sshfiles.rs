@@ -905,6 +905,32 @@ mod tests {
     }
 
     #[test]
+    fn only_a_regular_file_or_none_is_a_user_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::resolve(&dir.path().join(".redock")).unwrap();
+        let check =
+            |path: &str| UserConfig::new(Some(PathBuf::from(path)), false, &home).map(|_| ());
+        // Only metadata is read, so /dev/null itself is safe to try.
+        let err = check("/dev/null").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "the ssh config /dev/null is a character device, not a regular file"
+        );
+        assert!(check("/").is_err());
+        let own = home.dir().join("ssh_config");
+        assert!(check(own.to_str().unwrap())
+            .unwrap_err()
+            .to_string()
+            .contains("is redock's own"));
+        let absent = dir.path().join("config");
+        check(absent.to_str().unwrap()).unwrap();
+        fs::write(&absent, "").unwrap();
+        check(absent.to_str().unwrap()).unwrap();
+        // --no-ssh-config: the path is not used, so not checked.
+        UserConfig::new(Some("/dev/null".into()), true, &home).unwrap();
+    }
+
+    #[test]
     fn paths_with_spaces_are_quoted() {
         assert_eq!(config_path(Path::new("/a b/c")), "\"/a b/c\"");
     }
