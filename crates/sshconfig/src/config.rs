@@ -356,7 +356,9 @@ impl Config {
 
     /// Finds an `Include` line one of whose arguments names `target`, after
     /// expanding `~` and `${VAR}` from the process environment and resolving
-    /// a relative path against `~/.ssh` as ssh does for a user configuration.
+    /// a relative path against `~/.ssh` as ssh does for a user configuration,
+    /// and reading glob escapes as [`include_path`] does (an argument with a
+    /// real wildcard is compared as written).
     ///
     /// The line is reported wherever it is, also inside a `Host` or `Match`
     /// block; [`Config::is_in_block`] tells whether it is.
@@ -373,7 +375,9 @@ impl Config {
             .find(|l| {
                 l.keyword().as_deref() == Some(b"include")
                     && l.arguments().iter().any(|arg| {
-                        expand_include(arg, home).is_some_and(|p| normalize(&p) == target)
+                        include_path(arg, home)
+                            .or_else(|| expand_include(arg, home))
+                            .is_some_and(|p| normalize(&p) == target)
                     })
             })
             .map(|l| LineId(l.id))
@@ -709,6 +713,59 @@ fn expand_include(arg: &[u8], home: Option<&Path>) -> Option<PathBuf> {
     Some(PathBuf::from(OsStr::from_bytes(&path)))
 }
 
+/// The one file an `Include` argument (as `argv_split()` gives it) names:
+/// `${VAR}` expanded from the process environment, `~` and a relative path
+/// taken against `home` and `home/.ssh`, and the glob escapes undone that
+/// [`render`](crate::render) writes (`\x` for any `x`, and a class of one
+/// character such as `[%%]`). `None` when the argument is a pattern that may
+/// match other files (an unescaped `*` or `?`, a class of several
+/// characters) or names an unset variable.
+///
+/// ```
+/// use std::path::{Path, PathBuf};
+///
+/// let arg = sshconfig::render("Include", b"/srv/a b/[1]/100%/ssh_config").unwrap();
+/// let config = sshconfig::Config::parse(&[b"Include ".as_slice(), &arg].concat());
+/// let line = config.lines().next().unwrap();
+/// let written = config.arguments(line).unwrap();
+/// assert_eq!(
+///     sshconfig::include_path(written[0].as_bytes(), None),
+///     Some(PathBuf::from("/srv/a b/[1]/100%/ssh_config"))
+/// );
+/// assert_eq!(sshconfig::include_path(b"/srv/*/ssh_config", None), None);
+/// ```
+pub fn include_path(arg: &[u8], home: Option<&Path>) -> Option<PathBuf> {
+    let pattern = expand_include(arg, home)?;
+    let pattern = pattern.as_os_str().as_bytes();
+    let mut out = Vec::with_capacity(pattern.len());
+    let mut i = 0;
+    while i < pattern.len() {
+        match pattern[i] {
+            b'\\' if i + 1 < pattern.len() => {
+                out.push(pattern[i + 1]);
+                i += 2;
+            }
+            b'*' | b'?' => return None,
+            b'[' => {
+                // `[c]`, `[cc…]`: one character, however often named.
+                let close = pattern[i + 1..].iter().position(|&b| b == b']')? + i + 1;
+                let class = &pattern[i + 1..close];
+                let first = *class.first()?;
+                if matches!(first, b'!' | b'^') || class.iter().any(|&b| b != first) {
+                    return None;
+                }
+                out.push(first);
+                i = close + 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    Some(PathBuf::from(OsStr::from_bytes(&out)))
+}
+
 /// Expands `${VAR}` references from the process environment; `None` when
 /// one is unset or unterminated.
 pub(crate) fn expand_env(s: &[u8]) -> Option<Vec<u8>> {
@@ -835,6 +892,31 @@ mod tests {
         // A clone holds the same lines.
         let copy = c.clone();
         assert_eq!(copy.line(user).unwrap(), b"User a");
+    }
+
+    #[test]
+    fn find_include_reads_glob_escapes() {
+        // What `render("Include", …)` writes names the path it escapes.
+        let c = Config::parse(
+            b"Include \"/a b/x\\\\[1\\\\]/ssh_config\"\nInclude /p/[%%]h/ssh_config\nInclude /w/*/ssh_config\n",
+        );
+        let number = |found: Option<LineId>| found.map(|id| c.line_number(id).unwrap());
+        let find = |p: &str| number(c.find_include_with_home(Path::new(p), None));
+        assert_eq!(find("/a b/x[1]/ssh_config"), Some(1));
+        assert_eq!(find("/p/%h/ssh_config"), Some(2));
+        // A real wildcard names no one file; compared as written.
+        assert_eq!(find("/w/x/ssh_config"), None);
+        assert_eq!(find("/w/*/ssh_config"), Some(3));
+        assert_eq!(
+            include_path(b"/a/\\*\\?\\[x]/[%%]/[%]/${X}", None),
+            None,
+            "an unset variable"
+        );
+        assert_eq!(
+            include_path(b"/a/\\*\\?\\[x]/[%%]/[%]", None),
+            Some(PathBuf::from("/a/*?[x]/%/%"))
+        );
+        assert_eq!(include_path(b"/a/[ab]", None), None);
     }
 
     #[test]

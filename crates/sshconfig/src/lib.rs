@@ -116,7 +116,7 @@ mod sha1;
 mod update;
 mod version;
 
-pub use config::{quote, Config, HostBlock, HostOption, LineId};
+pub use config::{include_path, quote, Config, HostBlock, HostOption, LineId};
 pub use error::{Error, ErrorKind};
 pub use render::{quote_argument, render, render_for, render_str};
 pub use resolve::{supported_options, Resolved, Resolver};

@@ -24,15 +24,15 @@ use crate::version::Openssh;
 /// (for the command keywords, `ProxyCommand` and friends, it is the whole
 /// rest of the line). It is quoted with double quotes where ssh would split
 /// or strip the value, has `%%` for each `%` where ssh expands `%` tokens,
-/// and escapes glob characters where ssh globs (`Include`). Where ssh
+/// and escapes glob characters where ssh globs (`Include`, where a `%` is
+/// the class `[%%]`, which releases before and after 9.9 read alike). Where ssh
 /// offers no way to write the value the error, of kind
 /// [`ErrorKind::Unrepresentable`], says which step of ssh's reading is in
 /// the way: a newline or another control character, `${` where ssh expands
 /// environment variables (it has no escape for them), a leading `~` where
 /// ssh expands it, upper case where ssh lower-cases, a relative `Include`
-/// path, or a value that releases read differently (a `%` in `Include` or
-/// `User`, which OpenSSH 9.9 and 10.0 began to expand;
-/// [`render_for`] writes for one release).
+/// path, or a value that releases read differently (a `%` in `User`, which
+/// OpenSSH 10.0 began to expand; [`render_for`] writes for one release).
 ///
 /// Values of the keywords with a fixed vocabulary (`ControlMaster`,
 /// `IdentitiesOnly`, `Port`, …) must be ones ssh accepts. A keyword
@@ -116,7 +116,7 @@ pub fn render_for(openssh: &Openssh, keyword: &str, value: &[u8]) -> Result<Vec<
     }
     let lower = keyword.to_ascii_lowercase();
     if lower == "include" {
-        return include(openssh, keyword, value);
+        return include(keyword, value);
     }
     let Some((name, kind)) = lookup(lower.as_bytes(), openssh) else {
         return Err(Error::new(
@@ -383,9 +383,10 @@ fn command(keyword: &str, value: &[u8]) -> Result<Vec<u8>, Error> {
     Ok(escape_percent(value))
 }
 
-/// `Include`: since 9.9 `%` tokens and `${VAR}` are expanded first; then
+/// `Include`: since 9.9 `%` tokens and `${VAR}` are expanded first (a `%`
+/// is written `[%%]`, which every release globs to the `%` alone); then
 /// a relative path is taken against `~/.ssh`, and the result is globbed.
-fn include(openssh: &Openssh, keyword: &str, value: &[u8]) -> Result<Vec<u8>, Error> {
+fn include(keyword: &str, value: &[u8]) -> Result<Vec<u8>, Error> {
     if value[0] != b'/' {
         return Err(unrepresentable(
             keyword,
@@ -395,22 +396,25 @@ fn include(openssh: &Openssh, keyword: &str, value: &[u8]) -> Result<Vec<u8>, Er
         ));
     }
     // glob(3): `\` makes any character literal. `{` after `$` is escaped
-    // too, so that no `${` is left for the environment expansion.
+    // too, so that no `${` is left for the environment expansion. A `%` is
+    // the class `[%%]`: releases before 9.9 glob it as it is, a class that
+    // names `%` twice; later ones expand `%%` to `%` first and glob `[%]`.
+    // Either matches the `%` alone, so every release reads the one text.
     let mut pattern = Vec::with_capacity(value.len());
     let mut previous = 0u8;
     for &b in value {
+        if b == b'%' {
+            pattern.extend_from_slice(b"[%%]");
+            previous = b;
+            continue;
+        }
         if matches!(b, b'*' | b'?' | b'[' | b'\\') || (b == b'{' && previous == b'$') {
             pattern.push(b'\\');
         }
         pattern.push(b);
         previous = b;
     }
-    let text = if openssh.expands_include() {
-        escape_percent(&pattern)
-    } else {
-        pattern
-    };
-    Ok(quote_argument(&text))
+    Ok(quote_argument(&pattern))
 }
 
 #[cfg(test)]
@@ -485,11 +489,14 @@ mod tests {
         assert_eq!(r("Include", "/a b/c").unwrap(), "\"/a b/c\"");
         assert_eq!(r("Include", "/a/*").unwrap(), "\"/a/\\\\*\"");
         assert_eq!(r("Include", "/a/${X}").unwrap(), "\"/a/$\\\\{X}\"");
-        assert!(r("Include", "/a/%h").is_err());
         assert!(r("Include", "rel").is_err());
+        // A `%` is a one-character class: before 9.9 the glob reads `[%%]`,
+        // since then `%%` is a `%` first and the glob reads `[%]`; both
+        // match the `%` and nothing else.
+        assert_eq!(r("Include", "/a/%h").unwrap(), "/a/[%%]h");
         let v92 = Openssh::new(9, 2);
         let v100 = Openssh::new(10, 0);
-        assert_eq!(render_for(&v92, "Include", b"/a/%").unwrap(), b"/a/%");
-        assert_eq!(render_for(&v100, "Include", b"/a/%").unwrap(), b"/a/%%");
+        assert_eq!(render_for(&v92, "Include", b"/a/%").unwrap(), b"/a/[%%]");
+        assert_eq!(render_for(&v100, "Include", b"/a/%").unwrap(), b"/a/[%%]");
     }
 }
