@@ -54,49 +54,81 @@ impl Endpoint {
     }
 }
 
-/// The options of one container's Host block, in the order written.
-pub fn host_block(home: &Home, alias: &str, endpoint: &Endpoint) -> Vec<(String, String)> {
+/// The options of one container's Host block, in the order written, each
+/// value as `sshconfig::render` writes it, so that ssh reads back exactly
+/// that value (`%` as `%%`, quoted where ssh would split it). A value ssh
+/// cannot be given (`${` in a path it expands) is an error saying why.
+pub fn host_block(
+    home: &Home,
+    alias: &str,
+    endpoint: &Endpoint,
+) -> Result<Vec<(&'static str, Vec<u8>)>> {
+    let from_home = |keyword: &str, path: &Path| render(keyword, path, "REDOCK_HOME");
     let mut options = Vec::new();
     match endpoint {
         Endpoint::Tcp { host, port } => {
-            options.push(("HostName".into(), host.clone()));
-            options.push(("Port".into(), port.to_string()));
+            options.push(("HostName", render("HostName", host, "the endpoint")?));
+            options.push(("Port", render("Port", port.to_string(), "the endpoint")?));
         }
         Endpoint::Exec { proxy_command } => {
             let command = bootstrap::join(proxy_command);
             options.push((
-                "ProxyCommand".into(),
-                command.to_string_lossy().into_owned(),
+                "ProxyCommand",
+                render("ProxyCommand", &command, "the engine CLI's path")?,
             ));
         }
     }
-    options.push(("User".into(), "root".into()));
-    options.push(("IdentityFile".into(), config_path(&home.private_key())));
-    options.push(("IdentitiesOnly".into(), "yes".into()));
-    options.push(("HostKeyAlias".into(), alias.to_string()));
+    options.push(("User", b"root".to_vec()));
     options.push((
-        "UserKnownHostsFile".into(),
-        config_path(&home.known_hosts()),
+        "IdentityFile",
+        from_home("IdentityFile", &home.private_key())?,
     ));
-    options.push(("StrictHostKeyChecking".into(), "yes".into()));
-    options
+    options.push(("IdentitiesOnly", b"yes".to_vec()));
+    options.push(("HostKeyAlias", render("HostKeyAlias", alias, "the alias")?));
+    options.push((
+        "UserKnownHostsFile",
+        from_home("UserKnownHostsFile", &home.known_hosts())?,
+    ));
+    options.push(("StrictHostKeyChecking", b"yes".to_vec()));
+    Ok(options)
 }
 
-/// A path as one ssh_config argument.
-fn config_path(path: &Path) -> String {
-    sshconfig::quote(&path.display().to_string())
+/// `value` as the argument text of `keyword` that ssh reads back as it is;
+/// `source` says where the value comes from, for the error.
+fn render(keyword: &str, value: impl AsRef<std::ffi::OsStr>, source: &str) -> Result<Vec<u8>> {
+    use std::os::unix::ffi::OsStrExt;
+    sshconfig::render(keyword, value.as_ref().as_bytes()).map_err(|e| {
+        Error::other(format!("{source} cannot go into an ssh configuration: {e}")).with_hint(
+            match source {
+                "REDOCK_HOME" => "point REDOCK_HOME at a directory whose path ssh can be given",
+                "the engine CLI's path" => "point REDOCK_DOCKER at the engine CLI by another path",
+                _ => "this is a bug of redock's",
+            },
+        )
+    })
+}
+
+/// Checks, before anything is made, that every value redock would write
+/// into an ssh configuration for `home` can be written: the Include line
+/// and both kinds of Host block, the exec transport's with the engine's
+/// `proxy_command` for a container.
+pub fn check_values(home: &Home, proxy_command: Vec<String>) -> Result<()> {
+    UserConfig::include_line(home)?;
+    let tcp = Endpoint::Tcp {
+        host: "127.0.0.1".into(),
+        port: 22,
+    };
+    host_block(home, "redock-container", &tcp)?;
+    host_block(home, "redock-container", &Endpoint::Exec { proxy_command })?;
+    Ok(())
 }
 
 /// Writes (or replaces) the Host block of `alias` in redock's ssh_config.
 pub fn write_host_block(home: &Home, alias: &str, endpoint: &Endpoint) -> Result<()> {
-    let options = host_block(home, alias, endpoint);
+    let options = host_block(home, alias, endpoint)?;
     let path = home.ssh_config();
     sshconfig::update_file(&path, None, |config: &mut Config| {
-        let pairs: Vec<(&str, &str)> = options
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        config.set_host_block(alias, &pairs);
+        config.set_host_block(alias, &options);
         true
     })
     .map_err(|e| Error::new(ErrorKind::SshConfig { path: path.clone() }).with_source(e))?;
@@ -252,11 +284,15 @@ pub struct UserConfig {
 pub enum IncludeOutcome {
     /// The Include line was already there.
     Present,
-    /// It is there, but inside a Host or Match block (1-based line), where
+    /// It is there, on a line that includes other files too (the user's
+    /// own, which stays), inside a Host or Match block (1-based line), where
     /// ssh reads it only when that block applies.
     InBlock(usize),
     /// It was added.
     Added,
+    /// It was moved up from this line (1-based), where an option of the
+    /// user's came before it.
+    Moved(usize),
     /// `--dry-run`: this diff would be applied.
     DryRun(String),
     /// The file cannot be written: the line to add by hand.
@@ -338,25 +374,13 @@ impl UserConfig {
         }
         let bytes = fs::read(&self.path).ok()?;
         let config = Config::parse(&bytes);
-        let user_home = home::user_home().ok()?;
-        let owner = config
+        let homes: Vec<PathBuf> = config
             .lines()
-            .filter(|&line| config.keyword(line).ok().flatten().as_deref() == Some("include"))
-            .flat_map(|line| config.arguments(line).unwrap_or_default())
-            .filter_map(|arg| {
-                // As ssh reads an Include of a user config: `~/` is the
-                // home directory, a relative path is relative to ~/.ssh.
-                let path = match arg.strip_prefix("~/") {
-                    Some(rest) => user_home.join(rest),
-                    None => user_home.join(".ssh").join(&arg),
-                };
-                (path.file_name()? == "ssh_config").then_some(())?;
-                home::canonical(path.parent()?).ok()
-            })
-            .filter(|dir| dir != home.dir())
-            .filter(|dir| dir.join("id_ed25519.pub").is_file() || dir.join("state.json").is_file())
-            .find(|dir| has_host_block(&Home::at(dir), alias));
-        owner
+            .flat_map(|line| other_homes(&config, line, home))
+            .collect();
+        homes
+            .into_iter()
+            .find(|dir| has_host_block(&Home::at(dir), alias))
     }
 
     /// Whether ssh reads this file without `-F`: ssh's default is in the
@@ -367,9 +391,11 @@ impl UserConfig {
             .unwrap_or(false)
     }
 
-    /// The Include line for redock's ssh_config.
-    pub fn include_line(home: &Home) -> String {
-        format!("Include {}", config_path(&home.ssh_config()))
+    /// The Include line for redock's ssh_config, its path as
+    /// `sshconfig::render` writes it (glob characters escaped, quoted).
+    pub fn include_line(home: &Home) -> Result<String> {
+        let path = render("Include", home.ssh_config(), "REDOCK_HOME")?;
+        Ok(format!("Include {}", String::from_utf8_lossy(&path)))
     }
 
     /// Whether the file already includes redock's ssh_config.
@@ -383,13 +409,17 @@ impl UserConfig {
             .unwrap_or(false)
     }
 
-    /// Adds `Include <home>/ssh_config` before the first Host or Match line,
-    /// changing nothing else in the file.
+    /// Puts `Include <home>/ssh_config` before the first line of the file
+    /// that is not a comment or blank, so that no option of the user's comes
+    /// before redock's Host blocks, changing nothing else. An Include of
+    /// redock's that is lower (an earlier version put it before the first
+    /// Host or Match line, where a `User bob` above it wins) is moved up: it
+    /// is redock's one line. Other homes' Include lines may come first.
     pub fn ensure_include(&self, home: &Home, dry_run: bool) -> Result<IncludeOutcome> {
         if self.disabled {
             return Ok(IncludeOutcome::Disabled);
         }
-        let line = UserConfig::include_line(home);
+        let line = UserConfig::include_line(home)?;
         let target = home.ssh_config();
         let failed = |e: sshconfig::Error| {
             Error::new(ErrorKind::SshConfig {
@@ -398,24 +428,41 @@ impl UserConfig {
             .with_source(e)
             .with_hint("nothing was changed; --no-ssh-config skips this file")
         };
-        // Where an existing Include is: None, or whether it is in a block.
-        let existing = |config: &Config| {
-            let found = config.find_include(&target)?;
-            Some((
-                config.line_number(found).ok()?,
-                config.is_in_block(found).ok()?,
-            ))
+        // The edit, and what it did (or would do).
+        let edit = |config: &mut Config| -> IncludeOutcome {
+            let Some(found) = config.find_include(&target) else {
+                config.insert_before_first_directive(&line);
+                return IncludeOutcome::Added;
+            };
+            let number = config.line_number(found).unwrap_or_default();
+            let above_only_homes = config
+                .lines()
+                .take_while(|&l| l != found)
+                .filter(|&l| config.keyword(l).ok().flatten().is_some())
+                .all(|l| !other_homes(config, l, home).is_empty());
+            if above_only_homes {
+                return IncludeOutcome::Present;
+            }
+            // A line that includes other files too is the user's own.
+            if config.arguments(found).map_or(0, |a| a.len()) != 1 {
+                return match config.is_in_block(found) {
+                    Ok(true) => IncludeOutcome::InBlock(number),
+                    _ => IncludeOutcome::Present,
+                };
+            }
+            match config.move_before_first_directive(found) {
+                Ok(true) => IncludeOutcome::Moved(number),
+                _ => IncludeOutcome::Present,
+            }
         };
-        let present = |(line, in_block): (usize, bool)| match in_block {
-            true => IncludeOutcome::InBlock(line),
-            false => IncludeOutcome::Present,
-        };
+        let changes =
+            |o: &IncludeOutcome| matches!(o, IncludeOutcome::Added | IncludeOutcome::Moved(_));
         if dry_run {
             let mut file = sshconfig::ConfigFile::read(&self.path).map_err(failed)?;
-            if let Some(found) = existing(&file.config) {
-                return Ok(present(found));
+            let outcome = edit(&mut file.config);
+            if !changes(&outcome) {
+                return Ok(outcome);
             }
-            file.config.insert_before_first_host_or_match(&line);
             let new = file.config.to_bytes();
             return Ok(IncludeOutcome::DryRun(diff(
                 file.path(),
@@ -424,18 +471,15 @@ impl UserConfig {
             )));
         }
         let backup = backup_path(&self.path);
-        let mut found = None;
+        let mut outcome = IncludeOutcome::Present;
         let result = sshconfig::update_file(&self.path, Some(&backup), |config: &mut Config| {
-            found = existing(config);
-            if found.is_some() {
-                return false;
-            }
-            config.insert_before_first_host_or_match(&line);
-            true
+            outcome = edit(config);
+            changes(&outcome)
         });
         match result {
-            Ok(update) if update.written => Ok(IncludeOutcome::Added),
-            Ok(_) => Ok(found.map_or(IncludeOutcome::Present, present)),
+            Ok(update) if update.written => Ok(outcome),
+            Ok(_) if changes(&outcome) => Ok(IncludeOutcome::Present),
+            Ok(_) => Ok(outcome),
             Err(e)
                 if matches!(
                     e.kind(),
@@ -447,6 +491,29 @@ impl UserConfig {
             Err(e) => Err(failed(e)),
         }
     }
+}
+
+/// The other redock homes that `line` of a user config includes: for an
+/// `Include`, each argument naming `<dir>/ssh_config` (read as ssh reads
+/// an Include of a user config, glob escapes and all) where `<dir>` is not
+/// `home` and holds a key pair or a state file.
+fn other_homes(config: &Config, line: sshconfig::LineId, home: &Home) -> Vec<PathBuf> {
+    if config.keyword(line).ok().flatten().as_deref() != Some("include") {
+        return Vec::new();
+    }
+    let user_home = home::user_home().ok();
+    config
+        .arguments(line)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|arg| {
+            let path = sshconfig::include_path(arg.as_bytes(), user_home.as_deref())?;
+            (path.file_name()? == "ssh_config").then_some(())?;
+            home::canonical(path.parent()?).ok()
+        })
+        .filter(|dir| dir != home.dir())
+        .filter(|dir| dir.join("id_ed25519.pub").is_file() || dir.join("state.json").is_file())
+        .collect()
 }
 
 /// What `redock ssh-config --uninstall` did to the user's config.
@@ -533,7 +600,7 @@ impl UserConfig {
                     sshconfig::ErrorKind::PermissionDenied | sshconfig::ErrorKind::ReadOnly
                 ) =>
             {
-                Ok(UninstallOutcome::ReadOnly(UserConfig::include_line(home)))
+                Ok(UninstallOutcome::ReadOnly(UserConfig::include_line(home)?))
             }
             Err(e) => Err(failed(e)),
         }
@@ -640,8 +707,12 @@ mod tests {
                 host: "127.0.0.1".into(),
                 port: 49153,
             },
-        );
-        let text: Vec<String> = block.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        )
+        .unwrap();
+        let text: Vec<String> = block
+            .iter()
+            .map(|(k, v)| format!("{k} {}", String::from_utf8_lossy(v)))
+            .collect();
         assert_eq!(
             text,
             [
@@ -655,6 +726,43 @@ mod tests {
                 "StrictHostKeyChecking yes",
             ]
         );
+    }
+
+    #[test]
+    fn values_are_written_as_ssh_reads_them_back() {
+        let home = Home::at("/h/100% [x] *? #'\"$/.redock");
+        let endpoint = Endpoint::Exec {
+            proxy_command: [
+                "/opt/my %h/docker",
+                "exec",
+                "-i",
+                "abc",
+                "/usr/sbin/sshd",
+                "-i",
+            ]
+            .map(String::from)
+            .to_vec(),
+        };
+        let block = host_block(&home, "web-container", &endpoint).unwrap();
+        let value = |key: &str| {
+            let (_, v) = block.iter().find(|(k, _)| *k == key).unwrap();
+            String::from_utf8_lossy(v).into_owned()
+        };
+        assert_eq!(
+            value("ProxyCommand"),
+            "'/opt/my %%h/docker' exec -i abc /usr/sbin/sshd -i"
+        );
+        assert_eq!(
+            value("IdentityFile"),
+            "\"/h/100%% [x] *? #'\\\"$/.redock/id_ed25519\""
+        );
+        assert_eq!(
+            UserConfig::include_line(&home).unwrap(),
+            "Include \"/h/100[%%] \\\\[x] \\\\*\\\\? #'\\\"$/.redock/ssh_config\""
+        );
+        // ssh has no escape for `${` where it expands environment variables.
+        let err = host_block(&Home::at("/h/${X}"), "web-container", &endpoint).unwrap_err();
+        assert!(err.to_string().contains("${"), "{err}");
     }
 
     fn outcome(before: &str, dry_run: bool) -> (IncludeOutcome, String) {
@@ -694,14 +802,45 @@ mod tests {
         assert_eq!(o, IncludeOutcome::Present);
         assert_eq!(after, "Include HOME/ssh_config\nHost *\n");
 
+        // No option of the user's comes before it.
+        let (o, after) = outcome("# mine\nUser bob\n\nHost *\n", false);
+        assert_eq!(o, IncludeOutcome::Added);
+        assert_eq!(
+            after,
+            "Include HOME/ssh_config\n# mine\nUser bob\n\nHost *\n"
+        );
+
+        // One an earlier version put lower, or one in a block, moves up.
+        let (o, after) = outcome("User bob\nInclude HOME/ssh_config\nHost *\n", false);
+        assert_eq!(o, IncludeOutcome::Moved(2));
+        assert_eq!(after, "Include HOME/ssh_config\nUser bob\nHost *\n");
         let (o, after) = outcome(
             "Host *\n  User me\nMatch host x\n  Include HOME/ssh_config\n",
+            false,
+        );
+        assert_eq!(o, IncludeOutcome::Moved(4));
+        assert_eq!(
+            after,
+            "Include HOME/ssh_config\nHost *\n  User me\nMatch host x\n"
+        );
+        let (o, after) = outcome("User bob\nInclude HOME/ssh_config\n", true);
+        assert!(
+            matches!(&o, IncludeOutcome::DryRun(d) if d.contains("+Include HOME/ssh_config")
+                && d.contains("-Include HOME/ssh_config")),
+            "{o:?}"
+        );
+        assert_eq!(after, "User bob\nInclude HOME/ssh_config\n");
+
+        // A line that includes other files too is the user's own: it stays,
+        // and what it does is said.
+        let (o, after) = outcome(
+            "Host *\n  User me\nMatch host x\n  Include HOME/ssh_config /etc/x\n",
             false,
         );
         assert_eq!(o, IncludeOutcome::InBlock(4));
         assert_eq!(
             after,
-            "Host *\n  User me\nMatch host x\n  Include HOME/ssh_config\n"
+            "Host *\n  User me\nMatch host x\n  Include HOME/ssh_config /etc/x\n"
         );
 
         let (o, after) = outcome("Host *\n", true);
@@ -775,7 +914,7 @@ mod tests {
         );
         assert!(!path.exists());
 
-        let include = UserConfig::include_line(&home);
+        let include = UserConfig::include_line(&home).unwrap();
         let text = format!("{include}\nHost *\n  User me\n");
         std::fs::write(&path, &text).unwrap();
         match user.remove_include(&home, true).unwrap() {
@@ -928,10 +1067,5 @@ mod tests {
         check(absent.to_str().unwrap()).unwrap();
         // --no-ssh-config: the path is not used, so not checked.
         UserConfig::new(Some("/dev/null".into()), true, &home).unwrap();
-    }
-
-    #[test]
-    fn paths_with_spaces_are_quoted() {
-        assert_eq!(config_path(Path::new("/a b/c")), "\"/a b/c\"");
     }
 }

@@ -109,10 +109,13 @@ fn hostnames(images: &[Image], given: Option<&str>) -> Result<Vec<String>> {
 /// could not do what it should.
 fn report_include(ctx: &Context, outcome: &IncludeOutcome) {
     let path = ctx.user_config.path.display();
+    // Written already, so it renders.
+    let include = UserConfig::include_line(&ctx.home).unwrap_or_default();
     match outcome {
-        IncludeOutcome::Added => ctx.ui.info(format!(
-            "added `{}` to {path}",
-            UserConfig::include_line(&ctx.home),
+        IncludeOutcome::Added => ctx.ui.info(format!("added `{include}` to {path}")),
+        IncludeOutcome::Moved(line) => ctx.ui.info(format!(
+            "moved `{include}` from line {line} of {path} to the top, \
+             so that no option of yours comes before redock's Host blocks"
         )),
         IncludeOutcome::DryRun(diff) => {
             ctx.ui
@@ -120,11 +123,11 @@ fn report_include(ctx: &Context, outcome: &IncludeOutcome) {
             print!("{diff}");
         }
         IncludeOutcome::ReadOnly(line) => ctx.ui.warn(format!(
-            "{path} is not writable; add this line before its first Host or Match line:\n  {line}"
+            "{path} is not writable; put this line before its first line that is not a comment or blank:\n  {line}"
         )),
         IncludeOutcome::InBlock(line) => ctx.ui.warn(format!(
-            "line {line} of {path} includes redock's ssh_config inside a Host or Match block, \
-             where ssh reads it only when that block applies; move it before the first Host or Match line"
+            "line {line} of {path} includes redock's ssh_config, with other files, inside a Host or Match block, \
+             where ssh reads it only when that block applies; give redock's its own line before the first option"
         )),
         IncludeOutcome::Present | IncludeOutcome::Disabled => {}
     }

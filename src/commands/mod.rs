@@ -112,6 +112,9 @@ fn context(global: &GlobalArgs, ui: &Ui) -> Result<Context> {
     let docker = docker_exec::Docker::from_env()?;
     check_engine_path(docker.program())?;
     let home = Home::from_env()?;
+    // Both are known before the engine is asked anything: whatever redock
+    // would write of them into an ssh configuration is checked now.
+    crate::sshfiles::check_values(&home, docker.exec_proxy_command("0123456789ab"))?;
     let user_config = UserConfig::new(global.ssh_config.clone(), global.no_ssh_config, &home)?;
     Ok(Context::new(
         docker,

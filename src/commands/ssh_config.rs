@@ -62,7 +62,7 @@ fn uninstall(ctx: &Context) -> Result<i32> {
     match ctx.user_config.remove_include(&ctx.home, ctx.dry_run)? {
         UninstallOutcome::Removed => ctx.ui.info(format!(
             "took `{}` out of {path}; `redock start` adds it again unless given --no-ssh-config",
-            UserConfig::include_line(&ctx.home)
+            UserConfig::include_line(&ctx.home)?
         )),
         UninstallOutcome::Absent => ctx
             .ui

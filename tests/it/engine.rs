@@ -177,7 +177,8 @@ fn user_config_is_kept_byte_for_byte() {
 
     sandbox.redock(["start", "--no-ssh", &name]).success();
     let include = format!("Include {}/ssh_config\r\n", sandbox.redock_home().display());
-    let expected = USER_CONFIG.replacen("Host *", &format!("{include}Host *"), 1);
+    // Before the first option, and the comment right above it.
+    let expected = format!("{include}{USER_CONFIG}");
     assert_eq!(
         std::fs::read_to_string(sandbox.ssh_config()).unwrap(),
         expected

@@ -7,8 +7,7 @@
 //!   docker that notes any call in a file under HOME, so a call shows as a
 //!   changed file.
 //! - `engine`: rows that need the engine (`cargo xtask ci` runs them).
-//! - `pending`: rows whose fix is still to come, in ignored tests of their
-//!   own that say why.
+//! - `values`: values written into ssh configurations, against the engine.
 //!
 //! Each table writes what it saw to `target/tmp/reliability/<table>.tsv`;
 //! `cargo xtask reliability` makes RELIABILITY.md of those files, and
@@ -16,7 +15,7 @@
 
 mod early;
 mod engine;
-mod pending;
+mod values;
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -186,16 +185,6 @@ impl Table {
             case.input.clone(),
             case.expected(),
             normalize(sandbox, &observed),
-        ]);
-    }
-
-    /// Records a row that is not run, saying why.
-    pub fn skip(&mut self, case: &Case, why: &str) {
-        self.rows.push([
-            case.id.clone(),
-            case.input.clone(),
-            case.expected(),
-            format!("not checked yet: {why}"),
         ]);
     }
 
