@@ -802,6 +802,12 @@ fn homes() -> Vec<Case> {
             |s| s.home().join("a\x7fb"),
         ),
         home(
+            "home-env-brace",
+            "REDOCK_HOME with `${` (ssh expands it in IdentityFile, with no escape)",
+            "${",
+            |s| s.home().join("home${HOME}"),
+        ),
+        home(
             "home-not-utf8",
             "REDOCK_HOME with the byte 0xff",
             "UTF-8",
