@@ -88,8 +88,11 @@ pub fn options(home: &Home, mut options: BuildOptions, choices: &Choices) -> Res
 }
 
 /// Builds the base image when it is missing or out of date (its progress
-/// on the terminal); returns its id.
+/// on the terminal); returns its id. It holds the image's lock meanwhile,
+/// so that parallel first starts build it once: the others wait, then find
+/// it built.
 pub fn ensure(ctx: &Context, options: &BuildOptions) -> Result<String> {
+    let _lock = crate::lock::base_image(&ctx.home, &options.target, &ctx.ui)?;
     let ui = &ctx.ui;
     Ok(base_image::ensure(&ctx.docker, options, &mut |p| {
         ui.progress(p)

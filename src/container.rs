@@ -6,11 +6,13 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use docker_exec::{ContainerInfo, CreateSpec, Docker, ImageInfo, PsEntry};
+use docker_exec::{ContainerInfo, ContainerState, CreateSpec, ImageInfo, PsEntry};
 use state::ContainerRecord;
 
 use crate::context::Context;
+use crate::decision::{self, decide, Action, Command, Refusal, Removal, Resume};
 use crate::error::{Error, ErrorKind, Result};
+use crate::lock;
 use crate::name::{self, Image};
 use crate::readiness::{self, HOST_KEY};
 use crate::sshfiles::{self, Endpoint, IncludeOutcome, Transport};
@@ -34,6 +36,8 @@ pub struct Container<'a> {
     ctx: &'a Context,
     image: Image,
     hostname: String,
+    /// Whether the host name was asked for (`-n`), not the tag's.
+    hostname_given: bool,
     timeout: Duration,
 }
 
@@ -43,10 +47,22 @@ pub struct Running {
     pub id: String,
     pub alias: String,
     pub endpoint: Endpoint,
-    /// Whether an already running container was reused.
-    pub reused: bool,
+    /// How `start` got it running.
+    pub outcome: Outcome,
     /// What happened to the user's ssh config, for the caller to report.
     pub include: IncludeOutcome,
+}
+
+/// How `start` got a container running.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// A new container.
+    Created,
+    /// The one already running.
+    Reused,
+    /// The container that was stopped or paused (its state then), with its
+    /// writable layer.
+    Resumed(ContainerState),
 }
 
 impl<'a> Container<'a> {
@@ -60,6 +76,7 @@ impl<'a> Container<'a> {
         hostname: Option<&str>,
         timeout: Duration,
     ) -> Result<Container<'a>> {
+        let hostname_given = hostname.is_some();
         let hostname = match hostname {
             Some(hostname) => {
                 name::validate_hostname(hostname)?;
@@ -71,6 +88,7 @@ impl<'a> Container<'a> {
             ctx,
             image,
             hostname,
+            hostname_given,
             timeout,
         })
     }
@@ -107,23 +125,30 @@ impl<'a> Container<'a> {
             .ps(&[format!("{}={}", labels::NAME, self.image.name())])
     }
 
+    /// This NAME's containers as the engine describes them (one `ps`, one
+    /// `inspect`), the one commands are about first.
+    fn look(&self) -> Result<Vec<ContainerInfo>> {
+        let ids: Vec<String> = self.find_containers()?.into_iter().map(|c| c.id).collect();
+        self.inspect_ranked(&ids)
+    }
+
+    /// The containers `ids` that still exist, running before paused before
+    /// stopped (see `decision::rank`).
+    fn inspect_ranked(&self, ids: &[String]) -> Result<Vec<ContainerInfo>> {
+        let mut infos = self.ctx.docker.inspect_containers(ids)?;
+        infos.sort_by_key(|c| decision::rank(c.state));
+        Ok(infos)
+    }
+
+    /// Holds the NAME's lock: the commands that change a NAME take it, from
+    /// their first look at the engine to the last file they write.
+    fn lock(&self) -> Result<lock::Lock> {
+        lock::name(&self.ctx.home, &self.image.name(), &self.ctx.ui)
+    }
+
     /// The running container of this NAME, if there is one.
     pub fn find_running_container(&self) -> Result<Option<ContainerInfo>> {
-        let ids: Vec<String> = self
-            .find_containers()?
-            .into_iter()
-            .filter(|c| c.state == "running")
-            .map(|c| c.id)
-            .collect();
-        if ids.is_empty() {
-            return Ok(None);
-        }
-        Ok(self
-            .ctx
-            .docker
-            .inspect_containers(&ids)?
-            .into_iter()
-            .find(|c| c.running))
+        Ok(self.look()?.into_iter().find(ContainerInfo::is_running))
     }
 
     /// Whether a container of this NAME is running.
@@ -131,17 +156,54 @@ impl<'a> Container<'a> {
         Ok(self.find_running_container()?.is_some())
     }
 
-    /// The running container, or `NoContainerRunning`.
+    /// The running container; `NoContainerRunning` when there is none, and
+    /// `NotRunning` when it is stopped or paused.
     pub fn check_active(&self) -> Result<ContainerInfo> {
-        self.find_running_container()?.ok_or_else(|| {
-            Error::new(ErrorKind::NoContainerRunning {
-                name: self.image.name(),
+        let first = self.look()?.into_iter().next();
+        // The state file plays no part in using a container.
+        match (
+            decide(Command::Use, first.as_ref().map(|c| c.state), false),
+            first,
+        ) {
+            (Action::Use, Some(info)) => Ok(info),
+            (action, _) => Err(self.not_done(action)),
+        }
+    }
+
+    /// The error for a decision that stops a command.
+    fn not_done(&self, action: Action) -> Error {
+        let name = self.image.name();
+        match action {
+            Action::Refuse(Refusal::NoContainer) => {
+                Error::new(ErrorKind::NoContainerRunning { name: name.clone() })
+                    .with_hint(format!("start it with `redock start {name}`"))
+            }
+            Action::Refuse(Refusal::NotRunning(state)) => Error::new(ErrorKind::NotRunning {
+                name,
+                state: decision::status_word(state).to_string(),
+            }),
+            Action::Refuse(Refusal::Unusable(state)) => {
+                let hint = match state {
+                    ContainerState::Dead | ContainerState::Unknown => format!(
+                        "`redock kill {name}` removes it (what was not committed is lost)"
+                    ),
+                    _ => "try again in a moment".to_string(),
+                };
+                Error::new(ErrorKind::Unusable {
+                    name,
+                    state: state.to_string(),
+                })
+                .with_hint(hint)
+            }
+            Action::Refuse(Refusal::InUse(state)) => Error::new(ErrorKind::ImageInUse {
+                name: name.clone(),
+                state: decision::status_word(state).to_string(),
             })
             .with_hint(format!(
-                "start it with `redock start {}`",
-                self.image.name()
-            ))
-        })
+                "`redock kill {name}` first (what was not committed is lost), or `redock delete --force {name}`"
+            )),
+            other => Error::other(format!("redock cannot {other:?} the container of {name}")),
+        }
     }
 
     /// The image of this NAME, if it exists.
@@ -163,44 +225,137 @@ impl<'a> Container<'a> {
             .unwrap_or_else(|| self.ssh_alias())
     }
 
-    /// Starts the container, or reuses the one already running, and makes it
-    /// reachable as `ssh <alias>`.
+    /// Starts the container, or reuses the one already running, or resumes
+    /// the stopped or paused one as it was, and makes it reachable as
+    /// `ssh <alias>`. A `transport` or host name that differs from an
+    /// existing container's is reported, not applied.
     pub fn start(&self, transport: Option<Transport>) -> Result<Running> {
+        let _lock = self.lock()?;
         let ctx = self.ctx;
         // Made without -n from a tag that gives no host name (see `new`).
         name::validate_hostname(&self.hostname)?;
-        // One listing of this home's containers serves both the reuse and
-        // the alias checks. It is the first docker call and comes before
-        // any file is written, so an unreachable engine changes nothing.
-        let (existing, others): (Vec<PsEntry>, Vec<PsEntry>) = ctx
+        // One listing of this home's containers serves both this NAME and
+        // the alias check. It is the first docker call and comes before any
+        // file but the lock is written, so an unreachable engine changes
+        // nothing.
+        let (mine, others): (Vec<PsEntry>, Vec<PsEntry>) = ctx
             .containers()?
             .into_iter()
             .partition(|c| c.labels.get(labels::NAME) == Some(&self.image.name()));
         // An unusable state file stops the start before anything is made.
-        ctx.state.load()?;
+        let recorded = ctx
+            .state
+            .load()?
+            .containers
+            .contains_key(&self.image.name());
         // The key pair (and REDOCK_HOME) before any container is touched.
         let public_key = ctx.home.public_key()?;
-        // A container that is not running is what an interrupted run or a
-        // crash left: it is replaced.
-        for stale in existing.iter().filter(|c| c.state != "running") {
-            ctx.ui.info(format!(
-                "removing the stopped container {} of {}",
-                name::summarize_id(&stale.id),
-                self.image
-            ));
-            ctx.docker.rm(&stale.id)?;
+        // What killed runs left in REDOCK_HOME goes now.
+        lock::sweep(&ctx.home)?;
+        let ids: Vec<String> = mine.into_iter().map(|c| c.id).collect();
+        let first = self.inspect_ranked(&ids)?.into_iter().next();
+        match (
+            decide(Command::Start, first.as_ref().map(|c| c.state), recorded),
+            first,
+        ) {
+            (Action::Create, _) => self.create(&others, transport, &public_key),
+            (action, Some(info)) => self.bring_back(action, info, transport, &public_key),
+            (action, None) => Err(self.not_done(action)),
         }
-        if let Some(running) = existing.iter().find(|c| c.state == "running") {
-            let info = ctx
-                .docker
-                .inspect_container(&running.id)?
-                .ok_or_else(|| Error::other(format!("the container {} vanished", running.id)))?;
-            return self.reuse(info);
-        }
+    }
 
+    /// Reuses a running container or resumes a stopped or paused one, as
+    /// `action` says.
+    fn bring_back(
+        &self,
+        action: Action,
+        info: ContainerInfo,
+        transport: Option<Transport>,
+        public_key: &str,
+    ) -> Result<Running> {
+        let ctx = self.ctx;
+        let outcome = match action {
+            Action::Reuse => Outcome::Reused,
+            Action::Resume(how) => {
+                // A created container may come from a run killed before it
+                // handed the key in.
+                if info.state == ContainerState::Created {
+                    copy_public_key(ctx, &info.id, public_key)?;
+                }
+                match how {
+                    Resume::Start => ctx.docker.start(&info.id)?,
+                    Resume::Unpause => ctx.docker.unpause(&info.id)?,
+                }
+                Outcome::Resumed(info.state)
+            }
+            other => return Err(self.not_done(other)),
+        };
+        // Its alias, host name and transport are the container's own.
+        let (alias, hostname, transport) = self.adopt(&info, transport);
+        // The port may have changed with a restart, and the host key with a
+        // new container under the same alias: both are read again, once
+        // sshd answers.
+        let endpoint = self.ssh_endpoint(&info.id, transport)?;
+        let host_key = self.read_host_key(&info.id)?;
+        let include =
+            self.setup_ssh_access(&info.id, &alias, &hostname, &endpoint, &host_key, transport)?;
+        Ok(Running {
+            id: info.id,
+            alias,
+            endpoint,
+            outcome,
+            include,
+        })
+    }
+
+    /// The alias, host name and transport of an existing container, which
+    /// `start` keeps; a `-n` or `--transport` asking for others is reported.
+    fn adopt(
+        &self,
+        info: &ContainerInfo,
+        transport: Option<Transport>,
+    ) -> (String, String, Transport) {
+        let alias = self.alias_of(info);
+        let hostname = info
+            .labels
+            .get(labels::HOSTNAME)
+            .cloned()
+            .unwrap_or_else(|| info.hostname.clone());
+        let theirs = info
+            .labels
+            .get(labels::TRANSPORT)
+            .and_then(|t| Transport::parse(t))
+            .unwrap_or(Transport::Tcp);
+        let change = "commit, kill and start it again to change it";
+        if self.hostname_given && hostname != self.hostname {
+            self.ctx.ui.warn(format!(
+                "the container of {} has the host name {hostname} (alias {alias}); -n {} is not applied: {change}",
+                self.image, self.hostname
+            ));
+        }
+        if let Some(asked) = transport.filter(|t| *t != theirs) {
+            self.ctx.ui.warn(format!(
+                "the container of {} uses the {} transport; --transport {} is not applied: {change}",
+                self.image,
+                theirs.as_str(),
+                asked.as_str()
+            ));
+        }
+        (alias, hostname, theirs)
+    }
+
+    /// Creates, starts and sets up a new container. A failure part-way
+    /// removes what this run made, and only that.
+    fn create(
+        &self,
+        others: &[PsEntry],
+        transport: Option<Transport>,
+        public_key: &str,
+    ) -> Result<Running> {
+        let ctx = self.ctx;
         let alias = self.ssh_alias();
-        check_alias_free(&alias, &others)?;
-        let transport = match transport {
+        check_alias_free(&alias, others)?;
+        let chosen = match transport {
             Some(t) => t,
             None if ctx.docker.engine_is_remote()? => Transport::Exec,
             None => Transport::Tcp,
@@ -211,17 +366,14 @@ impl<'a> Container<'a> {
             image,
             name: Some(self.docker_name()),
             hostname: Some(self.hostname.clone()),
-            publish_ssh_on_loopback: transport == Transport::Tcp,
+            publish_ssh_on_loopback: chosen == Transport::Tcp,
             ..CreateSpec::default()
         };
         spec.labels = BTreeMap::from([
             (labels::NAME.to_string(), self.image.name()),
             (labels::HOSTNAME.to_string(), self.hostname.clone()),
             (labels::ALIAS.to_string(), alias.clone()),
-            (
-                labels::TRANSPORT.to_string(),
-                transport.as_str().to_string(),
-            ),
+            (labels::TRANSPORT.to_string(), chosen.as_str().to_string()),
             (
                 labels::HOME.to_string(),
                 ctx.home.dir().display().to_string(),
@@ -229,74 +381,61 @@ impl<'a> Container<'a> {
         ]);
         let id = match ctx.docker.create(&spec) {
             Ok(id) => id,
-            Err(err) => {
-                self.take_over_name(err, &alias)?;
-                ctx.docker.create(&spec)?
-            }
+            Err(err) => return self.name_taken(err, &alias, transport, public_key),
         };
+        // The engine gave this run the container's name, which holds the
+        // alias: the alias's Host block and pinned key are this run's to
+        // undo as well.
         let mut guard = Guard {
             ctx,
             id: id.clone(),
             alias: alias.clone(),
             armed: true,
         };
-
-        copy_public_key(&ctx.docker, &id, &public_key)?;
+        copy_public_key(ctx, &id, public_key)?;
         ctx.docker.start(&id)?;
-        let endpoint = self.ssh_endpoint(&id, transport)?;
+        let endpoint = self.ssh_endpoint(&id, chosen)?;
         let host_key = self.read_host_key(&id)?;
-        let include = self.setup_ssh_access(&id, &alias, &endpoint, &host_key, transport)?;
+        let include =
+            self.setup_ssh_access(&id, &alias, &self.hostname, &endpoint, &host_key, chosen)?;
         guard.armed = false;
         Ok(Running {
             id,
             alias,
             endpoint,
-            reused: false,
-            include,
-        })
-    }
-
-    /// Reuses a running container, repairing its SSH access: an interrupted
-    /// run may have left it without a Host block or pinned key.
-    fn reuse(&self, info: ContainerInfo) -> Result<Running> {
-        let alias = self.alias_of(&info);
-        let transport = info
-            .labels
-            .get(labels::TRANSPORT)
-            .and_then(|t| Transport::parse(t))
-            .unwrap_or(Transport::Tcp);
-        let endpoint = self.endpoint_of(&info, transport)?;
-        let host_key = self.read_host_key(&info.id)?;
-        let include = self.setup_ssh_access(&info.id, &alias, &endpoint, &host_key, transport)?;
-        Ok(Running {
-            id: info.id,
-            alias,
-            endpoint,
-            reused: true,
+            outcome: Outcome::Created,
             include,
         })
     }
 
     /// A name conflict at `docker create` is the race-proof form of the
-    /// alias check. The holder of the name may also be this NAME's own
-    /// container, created by the `docker create` of an interrupted run after
-    /// this run looked: that one is removed so the create can be retried.
-    fn take_over_name(&self, err: docker_exec::Error, alias: &str) -> Result<()> {
+    /// alias check. Under the NAME's lock it means that another NAME's
+    /// container holds the alias (a collision), or that a container of this
+    /// NAME appeared after this run looked (made by a redock that took no
+    /// lock): that one is reused or resumed, never removed.
+    fn name_taken(
+        &self,
+        err: docker_exec::Error,
+        alias: &str,
+        transport: Option<Transport>,
+        public_key: &str,
+    ) -> Result<Running> {
         if err.kind() != &docker_exec::ErrorKind::NameInUse {
             return Err(err.into());
         }
-        match self
-            .ctx
-            .ps(&[format!("{}={}", labels::ALIAS, alias)])?
-            .first()
+        let holders = self.ctx.ps(&[format!("{}={}", labels::ALIAS, alias)])?;
+        if let Some(other) = holders
+            .iter()
+            .find(|c| c.labels.get(labels::NAME) != Some(&self.image.name()))
         {
-            Some(other) if other.labels.get(labels::NAME) == Some(&self.image.name()) => {
-                self.ctx.docker.rm(&other.id)?;
-                Ok(())
-            }
-            Some(other) => {
-                let other_name = other.labels.get(labels::NAME).cloned().unwrap_or_default();
-                Err(alias_collision(alias, &other_name))
+            let other_name = other.labels.get(labels::NAME).cloned().unwrap_or_default();
+            return Err(alias_collision(alias, &other_name));
+        }
+        let ids: Vec<String> = holders.into_iter().map(|c| c.id).collect();
+        match self.inspect_ranked(&ids)?.into_iter().next() {
+            Some(info) => {
+                let action = decide(Command::Start, Some(info.state), true);
+                self.bring_back(action, info, transport, public_key)
             }
             None => Err(err.into()),
         }
@@ -325,7 +464,7 @@ impl<'a> Container<'a> {
                     .inspect_container(id)?
                     .ok_or_else(|| self.timeout_error(id))?;
                 // A container that died at once has no port binding left.
-                if !info.running {
+                if !info.is_running() {
                     return Err(self.timeout_error(id));
                 }
                 let addr = loopback_ssh_port(&info)?;
@@ -386,13 +525,16 @@ impl<'a> Container<'a> {
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
     }
 
-    /// Pins the host key, writes the Host block, records the container and
-    /// makes sure the user's config includes redock's (the original's
-    /// `setup_ssh_access`); returns what happened to the user's config.
+    /// Pins the host key, writes the Host block, makes sure the user's
+    /// config includes redock's and records the container (the original's
+    /// `setup_ssh_access`); returns what happened to the user's config. The
+    /// record comes last: a start that fails before it leaves none for
+    /// `status` to show as missing.
     fn setup_ssh_access(
         &self,
         id: &str,
         alias: &str,
+        hostname: &str,
         endpoint: &Endpoint,
         host_key: &str,
         transport: Transport,
@@ -400,11 +542,12 @@ impl<'a> Container<'a> {
         let ctx = self.ctx;
         sshfiles::pin_host_key(&ctx.home, alias, endpoint, host_key)?;
         sshfiles::write_host_block(&ctx.home, alias, endpoint)?;
+        let include = ctx.user_config.ensure_include(&ctx.home, ctx.dry_run)?;
         let record = ContainerRecord {
             name: self.image.name(),
             container_id: id.to_string(),
             image: self.image.name(),
-            hostname: self.hostname.clone(),
+            hostname: hostname.to_string(),
             alias: alias.to_string(),
             transport: transport.as_str().to_string(),
             endpoint: match endpoint {
@@ -416,7 +559,7 @@ impl<'a> Container<'a> {
         ctx.state.update(|state| {
             state.containers.insert(record.name.clone(), record);
         })?;
-        ctx.user_config.ensure_include(&ctx.home, ctx.dry_run)
+        Ok(include)
     }
 
     /// Removes the Host block, the pinned key and the record of `alias`
@@ -426,17 +569,27 @@ impl<'a> Container<'a> {
         sshfiles::unpin_host_key(&self.ctx.home, alias)
     }
 
-    /// Commits the running container to `repository:tag`; it keeps running.
-    /// With `squash` the image is one layer holding the container's whole
-    /// file system and its image's configuration (CMD, ENV, labels…), so
-    /// that the start-work-commit loop never reaches the layer limit.
+    /// Commits the container to `repository:tag`, running, paused or
+    /// stopped; it stays as it was. With `squash` the image is one layer
+    /// holding the container's whole file system and its image's
+    /// configuration (CMD, ENV, labels…), so that the start-work-commit loop
+    /// never reaches the layer limit.
     pub fn commit(
         &self,
         message: Option<&str>,
         author: Option<&str>,
         squash: bool,
     ) -> Result<String> {
-        let info = self.check_active()?;
+        let _lock = self.lock()?;
+        let first = self.look()?.into_iter().next();
+        // The state file plays no part in a commit.
+        let info = match (
+            decide(Command::Commit, first.as_ref().map(|c| c.state), false),
+            first,
+        ) {
+            (Action::Commit, Some(info)) => info,
+            (action, _) => return Err(self.not_done(action)),
+        };
         let previous = self.find_named_image()?.map(|image| image.id);
         let ours = [
             labels::NAME,
@@ -496,9 +649,24 @@ impl<'a> Container<'a> {
     /// same way; nothing to clean up is not an error. Returns whether there
     /// was anything.
     pub fn kill(&self) -> Result<bool> {
+        let _lock = self.lock()?;
+        self.kill_locked()
+    }
+
+    /// [`Container::kill`] under the NAME's lock.
+    fn kill_locked(&self) -> Result<bool> {
         let ctx = self.ctx;
-        let containers = self.find_containers()?;
+        let containers = self.look()?;
         let record = ctx.state.load()?.containers.remove(&self.image.name());
+        match decide(
+            Command::Kill,
+            containers.first().map(|c| c.state),
+            record.is_some(),
+        ) {
+            Action::Remove(removal) => self.remove(&containers, removal)?,
+            Action::CleanUp | Action::Nothing => {}
+            other => return Err(self.not_done(other)),
+        }
         let mut aliases: Vec<String> = containers
             .iter()
             .filter_map(|c| c.labels.get(labels::ALIAS).cloned())
@@ -515,19 +683,7 @@ impl<'a> Container<'a> {
         }
         aliases.sort();
         aliases.dedup();
-        let ids: Vec<String> = containers.iter().map(|c| c.id.clone()).collect();
-        let images: Vec<String> = if ids.is_empty() {
-            Vec::new()
-        } else {
-            ctx.docker
-                .inspect_containers(&ids)?
-                .into_iter()
-                .map(|c| c.image_id)
-                .collect()
-        };
-        for id in &ids {
-            ctx.docker.rm(id)?;
-        }
+        let images: Vec<String> = containers.iter().map(|c| c.image_id.clone()).collect();
         self.remove_untagged(&images);
         for alias in &aliases {
             self.revoke_ssh_access(alias)?;
@@ -537,6 +693,31 @@ impl<'a> Container<'a> {
             state.containers.remove(&name);
         })?;
         Ok(!containers.is_empty() || record.is_some() || !aliases.is_empty())
+    }
+
+    /// Removes `containers`, given leave to by the decision, and makes sure
+    /// the engine no longer has them: an engine may report success for a
+    /// container it keeps (Podman's `rm -f` of a missing one says nothing and
+    /// exits 0), and `kill` must never say it killed what still runs.
+    fn remove(&self, containers: &[ContainerInfo], _: Removal) -> Result<()> {
+        let docker = &self.ctx.docker;
+        for container in containers {
+            docker.rm(&container.id)?;
+        }
+        let ids: Vec<String> = containers.iter().map(|c| c.id.clone()).collect();
+        if let Some(left) = docker.inspect_containers(&ids)?.first() {
+            return Err(Error::other(format!(
+                "the container {} of {} is still there ({}) after `{} rm -f`",
+                name::summarize_id(&left.id),
+                self.image,
+                left.state,
+                docker
+                    .program()
+                    .file_name()
+                    .map_or_else(|| "docker".into(), |n| n.to_string_lossy()),
+            )));
+        }
+        Ok(())
     }
 
     /// Removes those of `images` that nothing names any more: a commit
@@ -553,43 +734,39 @@ impl<'a> Container<'a> {
         }
     }
 
-    /// Removes the image. While a container runs from it this is refused,
-    /// unless `force`, which kills the container first.
+    /// Removes the image. While a container of the NAME exists, running or
+    /// not, this is refused, unless `force`, which kills it first.
     pub fn delete(&self, force: bool) -> Result<()> {
+        let _lock = self.lock()?;
         if self.find_named_image()?.is_none() {
             return Err(Error::new(ErrorKind::NoSuchImage {
                 name: self.image.name(),
             }));
         }
-        if self.is_active()? {
-            if !force {
-                return Err(Error::new(ErrorKind::ImageInUse {
-                    name: self.image.name(),
-                })
-                .with_hint(format!(
-                    "`redock kill {0}` first, or `redock delete --force {0}`",
-                    self.image
-                )));
+        let state = self.look()?.first().map(|c| c.state);
+        // The state file plays no part: the engine's containers decide.
+        match decide(Command::Delete { force }, state, false) {
+            Action::Remove(_) => {
+                self.kill_locked()?;
             }
-            self.kill()?;
+            Action::RemoveImage => {}
+            other => return Err(self.not_done(other)),
         }
         self.ctx.docker.rmi(&self.image.name(), false)?;
         Ok(())
     }
 
-    /// Shows the container's output (the original's `RemoteTerminal`).
+    /// Shows the container's output (the original's `RemoteTerminal`),
+    /// whatever its state.
     pub fn logs(&self, follow: bool) -> Result<()> {
-        let containers = self.find_containers()?;
-        let container = containers
-            .iter()
-            .find(|c| c.state == "running")
-            .or(containers.first())
-            .ok_or_else(|| {
-                Error::new(ErrorKind::NoContainerRunning {
-                    name: self.image.name(),
-                })
-            })?;
-        Ok(self.ctx.docker.logs_inherit(&container.id, follow)?)
+        let first = self.look()?.into_iter().next();
+        match (
+            decide(Command::Logs, first.as_ref().map(|c| c.state), false),
+            first,
+        ) {
+            (Action::Logs, Some(info)) => Ok(self.ctx.docker.logs_inherit(&info.id, follow)?),
+            (action, _) => Err(self.not_done(action)),
+        }
     }
 
     /// The alias of the running container, for provisioning over SSH.
@@ -635,7 +812,9 @@ fn alias_collision(alias: &str, other: &str) -> Error {
 }
 
 /// Removes a half-started container and its SSH access when `start` fails
-/// part-way, so no orphan and no stale Host block is left.
+/// part-way, so no orphan and no stale Host block is left. It stands only
+/// for a container this run created: one it reused or resumed is the
+/// user's, and stays.
 struct Guard<'a> {
     ctx: &'a Context,
     id: String,
@@ -653,11 +832,17 @@ impl Drop for Guard<'_> {
     }
 }
 
-/// Puts the public key into the created container as root's only
-/// authorized key, before it starts: a key is never baked into the base.
-fn copy_public_key(docker: &Docker, id: &str, public_key: &str) -> Result<()> {
+/// Puts the public key into the container as root's only authorized key,
+/// before it starts: a key is never baked into the base. The files are
+/// staged in REDOCK_HOME, where `lock::sweep` finds them should this run be
+/// killed before it removes them.
+fn copy_public_key(ctx: &Context, id: &str, public_key: &str) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let home = ctx.home.dir();
+    let dir = tempfile::Builder::new()
+        .prefix(&lock::temp_prefix(".pubkey-"))
+        .tempdir_in(home)
+        .map_err(|e| Error::io(home, e))?;
     let ssh_dir = dir.path().join(".ssh");
     let keys = ssh_dir.join("authorized_keys");
     let io = |p: &Path, e| Error::io(p, e);
@@ -667,6 +852,6 @@ fn copy_public_key(docker: &Docker, id: &str, public_key: &str) -> Result<()> {
         .map_err(|e| io(&keys, e))?;
     std::fs::set_permissions(&ssh_dir, std::fs::Permissions::from_mode(0o700))
         .map_err(|e| io(&ssh_dir, e))?;
-    docker.cp_into(&ssh_dir, id, "/root/")?;
+    ctx.docker.cp_into(&ssh_dir, id, "/root/")?;
     Ok(())
 }

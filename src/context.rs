@@ -5,7 +5,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use docker_exec::{Docker, PsEntry};
+use docker_exec::{ContainerInfo, Docker, PsEntry};
 use state::StateFile;
 
 use crate::container::labels;
@@ -73,6 +73,14 @@ impl Context {
                 .is_some_and(|home| self.home.is_named_by(home))
         });
         Ok(entries)
+    }
+
+    /// All of this home's redock containers as `inspect` describes them,
+    /// with their states (one `ps` and one `inspect`, whatever their
+    /// number): `ps` does not tell a state the same way on every engine.
+    pub fn inspect_containers(&self) -> Result<Vec<ContainerInfo>> {
+        let ids: Vec<String> = self.containers()?.into_iter().map(|c| c.id).collect();
+        Ok(self.docker.inspect_containers(&ids)?)
     }
 
     /// The file to give ssh with `-F`, when ssh would not find redock's

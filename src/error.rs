@@ -32,8 +32,9 @@ pub enum ErrorKind {
     NoContainerRunning { name: String },
     /// No image of that name exists.
     NoSuchImage { name: String },
-    /// `delete` while a container still runs from the image.
-    ImageInUse { name: String },
+    /// `delete` while a container of the NAME exists, in `state` (running,
+    /// paused, stopped…).
+    ImageInUse { name: String, state: String },
     /// sshd in the container did not answer in time.
     SecureShellTimeout {
         name: String,
@@ -58,6 +59,12 @@ pub enum ErrorKind {
     Io { path: PathBuf },
     /// Anything else, already worded for the user.
     Other(String),
+    /// A command that needs a running container found it stopped or
+    /// paused (`state`); `start` resumes it.
+    NotRunning { name: String, state: String },
+    /// The container is in a state only waiting or `kill` changes
+    /// (restarting, dead, being removed).
+    Unusable { name: String, state: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -144,8 +151,17 @@ impl fmt::Display for Error {
                 write!(f, "NoContainerRunning: no container is running for {name}")
             }
             ErrorKind::NoSuchImage { name } => write!(f, "there is no image {name}"),
-            ErrorKind::ImageInUse { name } => {
+            ErrorKind::ImageInUse { name, state } if state == "running" => {
                 write!(f, "a container is still running from the image {name}")
+            }
+            ErrorKind::ImageInUse { name, state } => {
+                write!(f, "a {state} container of {name} still exists")
+            }
+            ErrorKind::NotRunning { name, state } => {
+                write!(f, "{name} is {state}: `redock start {name}` resumes it")
+            }
+            ErrorKind::Unusable { name, state } => {
+                write!(f, "the container of {name} is {state}")
             }
             ErrorKind::SecureShellTimeout { name, seconds, logs } => {
                 write!(

@@ -284,7 +284,7 @@ impl Home {
         })?;
         self.ensure()?;
         let temp = tempfile::Builder::new()
-            .prefix(".keygen-")
+            .prefix(&crate::lock::temp_prefix(".keygen-"))
             .tempdir_in(&self.dir)
             .map_err(|e| Error::io(&self.dir, e))?;
         let temp_key = temp.path().join("id_ed25519");
@@ -349,7 +349,7 @@ impl std::fmt::Display for Repair {
 pub(crate) fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut temp = tempfile::Builder::new()
-        .prefix(".redock-")
+        .prefix(&crate::lock::temp_prefix(".redock-"))
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
     temp.write_all(contents)

@@ -35,7 +35,10 @@ pub(crate) fn wait_for_banner(
         }
         if now >= next_check {
             next_check = now + Duration::from_secs(1);
-            if !docker.inspect_container(id)?.is_some_and(|c| c.running) {
+            if !docker
+                .inspect_container(id)?
+                .is_some_and(|c| c.is_running())
+            {
                 return Ok(false);
             }
         }

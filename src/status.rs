@@ -7,11 +7,15 @@ use serde::Serialize;
 
 use crate::container::{labels, loopback_ssh_port};
 use crate::context::Context;
+use crate::decision::status_word;
 use crate::error::Result;
 use crate::name::Image;
 use crate::time::parse_rfc3339;
 
-/// One row of `redock status`; also the `--json` object.
+/// One row of `redock status`; also the `--json` object. `state` is
+/// running, paused, stopped (created or exited: `start` resumes it) or
+/// missing (recorded, gone from the engine), or the engine's word for the
+/// rare others (restarting, dead, removing).
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Row {
     pub name: String,
@@ -27,13 +31,7 @@ pub struct Row {
 
 /// The rows for `names` (all containers when empty).
 pub fn rows(ctx: &Context, names: &[Image]) -> Result<Vec<Row>> {
-    let entries = ctx.containers()?;
-    let ids: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
-    let infos = if ids.is_empty() {
-        Vec::new()
-    } else {
-        ctx.docker.inspect_containers(&ids)?
-    };
+    let infos = ctx.inspect_containers()?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
@@ -42,14 +40,15 @@ pub fn rows(ctx: &Context, names: &[Image]) -> Result<Vec<Row>> {
         .map(|info| {
             let label = |key: &str| info.labels.get(key).cloned().unwrap_or_default();
             let transport = label(labels::TRANSPORT);
-            let endpoint = if !info.running {
+            // A paused container keeps its port, but nothing answers there.
+            let endpoint = if !info.is_running() {
                 None
             } else if transport == "exec" {
                 Some("docker exec".to_string())
             } else {
                 loopback_ssh_port(info).ok().map(|a| a.to_string())
             };
-            let uptime_seconds = if info.running {
+            let uptime_seconds = if info.is_running() {
                 parse_rfc3339(&info.started_at).map(|t| (now - t).max(0) as u64)
             } else {
                 None
@@ -59,7 +58,7 @@ pub fn rows(ctx: &Context, names: &[Image]) -> Result<Vec<Row>> {
                 image: info.image.clone(),
                 hostname: label(labels::HOSTNAME),
                 alias: label(labels::ALIAS),
-                state: info.status.clone(),
+                state: status_word(info.state).to_string(),
                 endpoint,
                 transport,
                 uptime_seconds,

@@ -6,7 +6,7 @@ use std::os::unix::ffi::OsStringExt;
 use std::time::Duration;
 
 use crate::cli::{CommitArgs, DeleteArgs, GlobalArgs, KillArgs, LogsArgs, StartArgs};
-use crate::container::Container;
+use crate::container::{Container, Outcome};
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{self, Image};
@@ -49,10 +49,15 @@ pub(super) fn start(args: StartArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32
         let container = Container::new(&ctx, image.clone(), Some(hostname), timeout)?;
         let running = container.start(transport)?;
         report_include(&ctx, &running.include);
-        if running.reused {
-            ui.info(format!("{image} is already running; reusing it"));
-        } else {
-            ui.info(format!("started {image} ({})", running.endpoint.display()));
+        let endpoint = running.endpoint.display();
+        match running.outcome {
+            Outcome::Created => ui.info(format!("started {image} ({endpoint})")),
+            Outcome::Reused => ui.info(format!("{image} is already running; reusing it")),
+            Outcome::Resumed(was) => ui.info(format!(
+                "resumed the {} container {} of {image} ({endpoint})",
+                crate::decision::status_word(was),
+                name::summarize_id(&running.id),
+            )),
         }
         if !interactive {
             // The bytes as they are: a config path need not be UTF-8.

@@ -25,7 +25,7 @@ pub(super) fn ssh_config(args: SshConfigArgs, global: &GlobalArgs, ui: &Ui) -> R
     // (NAME, alias) of each container to print.
     let mut wanted = Vec::new();
     if images.is_empty() {
-        for entry in ctx.containers()?.iter().filter(|c| c.state == "running") {
+        for entry in ctx.inspect_containers()?.iter().filter(|c| c.is_running()) {
             let label = |key| entry.labels.get(key).cloned().unwrap_or_default();
             wanted.push((label(labels::NAME), label(labels::ALIAS)));
         }

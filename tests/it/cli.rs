@@ -13,10 +13,16 @@ fn refused(args: &[&str], env: &[(&str, &str)], code: i32, contains: &str) {
 }
 
 /// [`refused`] in a sandbox prepared by the caller. Lock files a run takes
-/// are not changes.
+/// are not changes, nor is the REDOCK_HOME made to hold them.
 fn refused_in(sandbox: &Sandbox, args: &[&str], env: &[(&str, &str)], code: i32, contains: &str) {
+    let had_home = sandbox.redock_home().exists();
+    let locks = sandbox.redock_home().join("locks");
     let unlocked = |mut files: std::collections::BTreeMap<std::path::PathBuf, (u32, Vec<u8>)>| {
-        files.retain(|path, _| !path.to_string_lossy().ends_with("lock"));
+        files.retain(|path, _| {
+            !path.to_string_lossy().ends_with("lock")
+                && !path.starts_with(&locks)
+                && (had_home || path != &sandbox.redock_home())
+        });
         files
     };
     let before = unlocked(sandbox.snapshot());

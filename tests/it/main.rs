@@ -6,6 +6,8 @@ mod cli;
 mod engine;
 mod hostile;
 mod interop;
+mod lifecycle;
+mod podman;
 mod provision;
 mod signals;
 
@@ -19,6 +21,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use test_support::FIXTURE_IMAGE;
 
+/// A `containers.conf` with the limits this machine grants: it refuses
+/// Podman's default ones.
+pub const PODMAN_CONF: &str =
+    "[containers]\ndefault_ulimits = [\"nofile=1024:20000\", \"nproc=4096:4096\"]\n";
+
 /// A temporary HOME with its own REDOCK_HOME and ssh config; on drop,
 /// every container it made and every image it registered are removed.
 pub struct Sandbox {
@@ -26,6 +33,10 @@ pub struct Sandbox {
     /// REDOCK_HOME's name in HOME.
     redock_dir: &'static str,
     images: RefCell<Vec<String>>,
+    /// The engine CLI redock and the sandbox's own checks run.
+    engine: &'static str,
+    /// What that engine needs in its environment.
+    engine_env: Vec<(String, PathBuf)>,
 }
 
 impl Default for Sandbox {
@@ -44,6 +55,8 @@ impl Sandbox {
             dir,
             redock_dir: ".redock",
             images: RefCell::new(Vec::new()),
+            engine: "docker",
+            engine_env: Vec::new(),
         }
     }
 
@@ -54,6 +67,49 @@ impl Sandbox {
         let mut sandbox = Sandbox::new();
         sandbox.redock_dir = "redock-home";
         sandbox
+    }
+
+    /// A sandbox whose redock runs Podman (`REDOCK_DOCKER=podman`). Podman
+    /// reads `CONTAINERS_CONF`: the one `cargo xtask ci` writes, else one
+    /// of the sandbox's own with the limits this machine needs.
+    pub fn podman() -> Sandbox {
+        let mut sandbox = Sandbox::new();
+        sandbox.engine = "podman";
+        let conf = match std::env::var_os("CONTAINERS_CONF") {
+            Some(conf) if !conf.is_empty() => PathBuf::from(conf),
+            _ => {
+                let conf = sandbox.home().join("containers.conf");
+                std::fs::write(&conf, PODMAN_CONF).unwrap();
+                conf
+            }
+        };
+        sandbox.engine_env.push(("CONTAINERS_CONF".into(), conf));
+        sandbox
+    }
+
+    /// The engine CLI's program name: `docker` or `podman`.
+    pub fn engine_program(&self) -> &'static str {
+        self.engine
+    }
+
+    /// The engine CLI as the sandbox runs it, for the test's own checks.
+    pub fn engine(&self) -> Command {
+        let mut command = Command::new(self.engine);
+        command.envs(self.engine_env.iter().map(|(k, v)| (k, v)));
+        command
+    }
+
+    /// Runs the engine CLI with `args` and returns its trimmed stdout,
+    /// asserting it succeeded.
+    pub fn engine_ok(&self, args: &[&str]) -> String {
+        let out = self.engine().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{} {args:?}: {}",
+            self.engine,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
     pub fn home(&self) -> &Path {
@@ -92,7 +148,12 @@ impl Sandbox {
             .env("REDOCK_HOME", self.redock_home())
             .env("REDOCK_SSH_CONFIG", self.ssh_config())
             .env("USER", "redocktest")
-            .env_remove("REDOCK_DOCKER");
+            .env_remove("REDOCK_DOCKER")
+            .env_remove("REDOCK_LOCK_TIMEOUT");
+        if self.engine != "docker" {
+            command.env("REDOCK_DOCKER", self.engine);
+        }
+        command.envs(self.engine_env.iter().map(|(k, v)| (k, v)));
         command
     }
 
@@ -124,7 +185,8 @@ impl Sandbox {
     /// of every REDOCK_HOME below the sandbox count, not only the default
     /// one's: some tests try homes of other names.
     fn try_container_ids(&self) -> Option<Vec<String>> {
-        let out = Command::new("docker")
+        let out = self
+            .engine()
             .args([
                 "ps",
                 "-a",
@@ -241,13 +303,10 @@ impl Drop for Sandbox {
     fn drop(&mut self) {
         let ids = self.try_container_ids().unwrap_or_default();
         if !ids.is_empty() {
-            let _ = Command::new("docker")
-                .args(["rm", "-f", "-v"])
-                .args(&ids)
-                .output();
+            let _ = self.engine().args(["rm", "-f", "-v"]).args(&ids).output();
         }
         for image in self.images.borrow().iter() {
-            let _ = Command::new("docker").args(["rmi", "-f", image]).output();
+            let _ = self.engine().args(["rmi", "-f", image]).output();
         }
     }
 }
@@ -274,13 +333,7 @@ impl Run {
     }
 
     pub fn output(mut self) -> Out {
-        let output = self.command.output().unwrap();
-        Out {
-            code: output.status.code(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            stdout_bytes: output.stdout,
-        }
+        Out::from(self.command.output().unwrap())
     }
 
     /// Runs and asserts exit 0.
@@ -306,6 +359,17 @@ pub struct Out {
     pub stderr: String,
     /// stdout as it came, not always UTF-8.
     pub stdout_bytes: Vec<u8>,
+}
+
+impl From<std::process::Output> for Out {
+    fn from(output: std::process::Output) -> Out {
+        Out {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            stdout_bytes: output.stdout,
+        }
+    }
 }
 
 impl Out {

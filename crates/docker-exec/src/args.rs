@@ -13,8 +13,10 @@ pub const JSON_FORMAT: &str = "{{json .}}";
 
 /// `docker ps` as JSON lines, naming only the fields redock reads: with
 /// `{{json .}}` the CLI asks the engine for every container's disk size,
-/// which took two seconds per call here.
-pub const PS_FORMAT: &str = r#"{"ID":{{json .ID}},"Names":{{json .Names}},"Image":{{json .Image}},"State":{{json .State}},"Labels":{{json .Labels}}}"#;
+/// which took two seconds per call here. No state: Podman's `.State` is
+/// "Up 5 seconds ago" where Docker's is "running", so only `inspect` says
+/// what a container is doing.
+pub const PS_FORMAT: &str = r#"{"ID":{{json .ID}},"Names":{{json .Names}},"Image":{{json .Image}},"Labels":{{json .Labels}}}"#;
 
 fn os(items: &[&str]) -> Vec<OsString> {
     items.iter().map(OsString::from).collect()
@@ -73,6 +75,15 @@ pub fn commit(
         args.extend(os(&["-c", change]));
     }
     args.extend(os(&[container, reference]));
+    args
+}
+
+/// A `commit` vector with `--format docker` added: Podman's way to keep a
+/// message, which its default OCI format has no room for (Docker's CLI
+/// has no such option).
+pub fn commit_in_docker_format(commit: Vec<OsString>) -> Vec<OsString> {
+    let mut args = os(&["commit", "--format", "docker"]);
+    args.extend(commit.into_iter().skip(1));
     args
 }
 
@@ -166,6 +177,11 @@ pub fn cp_into(local: &Path, container: &str, path: &str) -> Vec<OsString> {
         local.into(),
         format!("{container}:{path}").into(),
     ]
+}
+
+/// `docker unpause CONTAINER`.
+pub fn unpause(container: &str) -> Vec<OsString> {
+    os(&["unpause", container])
 }
 
 /// `docker start [-a] [-i] CONTAINER`.
@@ -370,6 +386,10 @@ mod tests {
             commit("abc", "web", None, None, &[]),
             &["commit", "abc", "web"],
         );
+        check(
+            commit_in_docker_format(commit("abc", "web", Some("m"), None, &[])),
+            &["commit", "--format", "docker", "-m", "m", "abc", "web"],
+        );
     }
 
     #[test]
@@ -459,6 +479,7 @@ mod tests {
         check(start("abc", false, false), &["start", "abc"]);
         check(start("abc", true, false), &["start", "-a", "abc"]);
         check(start("abc", true, true), &["start", "-a", "-i", "abc"]);
+        check(unpause("abc"), &["unpause", "abc"]);
     }
 
     #[test]

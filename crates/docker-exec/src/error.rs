@@ -317,6 +317,11 @@ mod tests {
                 ErrorKind::Failed,
             ),
             (
+                "engine-20.10/error-during-connect-ssh.txt",
+                Context::Plain,
+                ErrorKind::EngineUnreachable,
+            ),
+            (
                 "docker-25/no-such-image.txt",
                 Context::ImageInspect,
                 ErrorKind::NoSuchObject,
@@ -327,17 +332,32 @@ mod tests {
                 ErrorKind::EngineUnreachable,
             ),
             (
-                "podman-4/no-such-container.txt",
+                "podman-4.3/no-such-container.txt",
                 Context::Plain,
                 ErrorKind::NoSuchObject,
             ),
             (
-                "podman-4/image-not-known.txt",
+                "podman-4.3/container-inspect-some-missing.stderr.txt",
+                Context::Plain,
+                ErrorKind::NoSuchObject,
+            ),
+            (
+                "podman-4.3/exec-no-such-container.txt",
+                Context::Plain,
+                ErrorKind::NoSuchObject,
+            ),
+            (
+                "podman-4.3/no-such-image.txt",
                 Context::ImageInspect,
                 ErrorKind::NoSuchObject,
             ),
             (
-                "podman-4/unreachable.txt",
+                "podman-4.3/rmi-no-such-image.txt",
+                Context::Plain,
+                ErrorKind::NoSuchObject,
+            ),
+            (
+                "podman-4.3/unreachable.txt",
                 Context::Plain,
                 ErrorKind::EngineUnreachable,
             ),
@@ -348,6 +368,16 @@ mod tests {
             ),
             (
                 "podman-4.3/create-name-in-use.txt",
+                Context::Plain,
+                ErrorKind::NameInUse,
+            ),
+            (
+                "podman-4.3/name-in-use.txt",
+                Context::Plain,
+                ErrorKind::NameInUse,
+            ),
+            (
+                "engine-20.10-states/name-in-use.txt",
                 Context::Plain,
                 ErrorKind::NameInUse,
             ),

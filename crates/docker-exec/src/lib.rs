@@ -20,6 +20,7 @@
 //! let id = docker.create(&spec)?;
 //! docker.start(&id)?;
 //! let info = docker.inspect_container(&id)?.expect("it was just created");
+//! assert!(info.is_running());
 //! println!("sshd listens on {:?}", info.ssh_ports);
 //! docker.rm(&id)?;
 //! # Ok(())
@@ -117,8 +118,10 @@ pub struct ContainerInfo {
     pub image: String,
     pub hostname: String,
     pub labels: BTreeMap<String, String>,
-    pub running: bool,
-    /// State.Status: created, running, exited, dead, …
+    /// What the container is doing, from State.Status.
+    pub state: ContainerState,
+    /// State.Status as the engine spells it, for messages about a state
+    /// redock does not know.
     pub status: String,
     /// State.StartedAt (RFC 3339).
     pub started_at: String,
@@ -126,13 +129,90 @@ pub struct ContainerInfo {
     pub ssh_ports: Vec<SocketAddr>,
 }
 
-/// One line of `docker ps --format '{{json .}}'`.
+impl ContainerInfo {
+    /// Whether its processes run: not paused, not stopped.
+    pub fn is_running(&self) -> bool {
+        self.state == ContainerState::Running
+    }
+}
+
+/// What a container is doing, as `inspect` tells it in `State.Status`.
+///
+/// The engines agree on the word and disagree on the flags beside it: a
+/// paused container is `Running: true, Paused: true` to Docker and
+/// `Running: false, Paused: true` to Podman, and `ps` templates differ
+/// more (Podman's `.State` reads "Up 5 seconds ago"). So the state is read
+/// from `inspect`'s `State.Status` alone, the flags serving only an engine
+/// that leaves it out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ContainerState {
+    /// Made and never started: it has a writable layer of its own.
+    Created,
+    Running,
+    Paused,
+    /// Being restarted by its restart policy.
+    Restarting,
+    /// Stopped: its processes ended, its writable layer is kept.
+    Exited,
+    /// The engine failed to remove it.
+    Dead,
+    /// Being removed.
+    Removing,
+    /// A status redock does not know (see `ContainerInfo::status`).
+    #[default]
+    Unknown,
+}
+
+impl ContainerState {
+    /// The state `inspect` describes with `status` (State.Status) and the
+    /// `running` and `paused` flags.
+    pub fn from_inspect(status: &str, running: bool, paused: bool) -> ContainerState {
+        match status.to_ascii_lowercase().as_str() {
+            // Podman says "configured" and "initialized" for containers
+            // made but never run, and "stopped" for one whose processes
+            // ended before its clean-up ran.
+            "created" | "configured" | "initialized" => ContainerState::Created,
+            "running" => ContainerState::Running,
+            "paused" => ContainerState::Paused,
+            "restarting" => ContainerState::Restarting,
+            "exited" | "stopped" => ContainerState::Exited,
+            "dead" => ContainerState::Dead,
+            "removing" => ContainerState::Removing,
+            "" if paused => ContainerState::Paused,
+            "" if running => ContainerState::Running,
+            _ => ContainerState::Unknown,
+        }
+    }
+
+    /// The word Docker uses for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContainerState::Created => "created",
+            ContainerState::Running => "running",
+            ContainerState::Paused => "paused",
+            ContainerState::Restarting => "restarting",
+            ContainerState::Exited => "exited",
+            ContainerState::Dead => "dead",
+            ContainerState::Removing => "removing",
+            ContainerState::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for ContainerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One line of `docker ps` in [`args::PS_FORMAT`]: which containers there
+/// are, by their labels. It says nothing of their state, which only
+/// `inspect` tells the same way on every engine.
 #[derive(Clone, Debug, Default)]
 pub struct PsEntry {
     pub id: String,
     pub names: String,
     pub image: String,
-    pub state: String,
     pub labels: BTreeMap<String, String>,
 }
 
@@ -399,6 +479,12 @@ impl Docker {
         .map(drop)
     }
 
+    /// `docker unpause CONTAINER`.
+    pub fn unpause(&self, container: &str) -> Result<()> {
+        self.run(self.short(&args::unpause(container)), Context::Plain)
+            .map(drop)
+    }
+
     /// `docker start -a [-i]`: start and wait, stdin fed from `input` when
     /// given; no deadline (a build step takes as long as it takes).
     /// `Output::combined` holds stdout and stderr together, in the order they
@@ -495,7 +581,16 @@ impl Docker {
         changes: &[String],
     ) -> Result<String> {
         let args = args::commit(container, reference, message, author, changes);
-        let output = self.run(self.long(&args), Context::Plain)?;
+        let output = match self.run(self.long(&args), Context::Plain) {
+            // Podman keeps a message only in Docker's image format, and
+            // refuses one in its default OCI format.
+            Err(e) if wants_docker_format(e.stderr()) => {
+                let args = args::commit_in_docker_format(args);
+                let output = self.run(self.long(&args), Context::Plain)?;
+                return self.last_line(&args, &output.stdout);
+            }
+            other => other?,
+        };
         self.last_line(&args, &output.stdout)
     }
 
@@ -616,6 +711,12 @@ impl Docker {
             .map(str::to_string)
             .ok_or_else(|| Error::unexpected_output(&self.display(args), "no id printed"))
     }
+}
+
+/// Whether a failed commit asks for Docker's image format (Podman, for a
+/// commit message; see `fixtures/docker/podman-4.3/commit-message-oci.txt`).
+fn wants_docker_format(stderr: &str) -> bool {
+    stderr.contains("only compatible with the docker image format")
 }
 
 /// Whether an engine address is a socket on this machine.
@@ -851,6 +952,16 @@ mod tests {
             .inspect_container("web")
             .unwrap_err();
         assert_eq!(error.kind(), &ErrorKind::Timeout, "{error}");
+    }
+
+    #[test]
+    fn podman_asks_for_the_docker_format_for_a_message() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/docker/podman-4.3/commit-message-oci.txt"
+        );
+        assert!(wants_docker_format(&std::fs::read_to_string(path).unwrap()));
+        assert!(!wants_docker_format("Error: no such container x"));
     }
 
     #[test]

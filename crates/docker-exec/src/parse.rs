@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use serde::Deserialize;
 
-use crate::{ContainerInfo, EngineInfo, ImageInfo, PsEntry};
+use crate::{ContainerInfo, ContainerState, EngineInfo, ImageInfo, PsEntry};
 
 /// `null`, a string, or an array of strings: how engines spell `Cmd`,
 /// `Entrypoint` and podman's `Names`.
@@ -113,6 +113,8 @@ struct RawState {
     #[serde(default)]
     running: bool,
     #[serde(default)]
+    paused: bool,
+    #[serde(default)]
     status: String,
     #[serde(default)]
     started_at: String,
@@ -143,8 +145,6 @@ struct RawPs {
     names: Option<Strings>,
     #[serde(default, rename = "Image")]
     image: String,
-    #[serde(default, rename = "State")]
-    state: String,
     #[serde(default, rename = "Labels")]
     labels: Option<Labels>,
 }
@@ -219,7 +219,7 @@ fn container(raw: RawContainer) -> ContainerInfo {
         image,
         hostname: config.hostname,
         labels: config.labels.unwrap_or_default(),
-        running: state.running,
+        state: ContainerState::from_inspect(&state.status, state.running, state.paused),
         status: state.status,
         started_at: state.started_at,
         ssh_ports,
@@ -250,7 +250,6 @@ pub(crate) fn ps_lines(text: &[u8]) -> serde_json::Result<Vec<PsEntry>> {
             id: raw.id,
             names: Strings::into_vec(raw.names).join(","),
             image: raw.image,
-            state: raw.state.to_ascii_lowercase(),
             labels: match raw.labels {
                 None => BTreeMap::new(),
                 Some(Labels::Map(map)) => map,
@@ -363,7 +362,8 @@ mod tests {
         assert_eq!(c.image, "redock-fixture/debian:bookworm");
         assert!(c.image_id.starts_with("sha256:84fe5df4c5e9"));
         assert_eq!(c.hostname, "web");
-        assert!(c.running);
+        assert_eq!(c.state, ContainerState::Running);
+        assert!(c.is_running());
         assert_eq!(c.status, "running");
         assert_eq!(c.started_at, "2026-11-28T18:51:27.236156277Z");
         assert_eq!(c.labels["io.redock.note"], "a=b,c");
@@ -375,10 +375,29 @@ mod tests {
     fn docker_20_exited_container() {
         let list = containers(&fixture("engine-20.10/container-inspect-exited.json")).unwrap();
         let c = &list[0];
-        assert!(!c.running);
-        assert_eq!(c.status, "exited");
+        assert_eq!(c.state, ContainerState::Exited);
+        assert!(!c.is_running());
         assert!(c.ssh_ports.is_empty());
         assert_eq!(c.labels["io.redock.name"], "alice:db");
+    }
+
+    /// Docker says a paused container is running (`Running: true`); its
+    /// status says paused.
+    #[test]
+    fn docker_20_paused_and_created_containers() {
+        let paused = containers(&fixture(
+            "engine-20.10-states/container-inspect-paused.json",
+        ))
+        .unwrap();
+        assert_eq!(paused[0].state, ContainerState::Paused);
+        assert!(!paused[0].is_running());
+        assert_eq!(paused[0].ssh_ports, vec![addr("127.0.0.1:32776")]);
+        let created = containers(&fixture(
+            "engine-20.10-states/container-inspect-created.json",
+        ))
+        .unwrap();
+        assert_eq!(created[0].state, ContainerState::Created);
+        assert!(created[0].ssh_ports.is_empty());
     }
 
     #[test]
@@ -390,24 +409,98 @@ mod tests {
     }
 
     #[test]
+    fn docker_20_container_published_on_every_address() {
+        // `-p 22 --expose 80`: IPv4 and IPv6 bindings, `null` for the
+        // exposed port that is not published.
+        let list = containers(&fixture(
+            "engine-20.10/container-inspect-all-interfaces.json",
+        ))
+        .unwrap();
+        let c = &list[0];
+        assert_eq!(c.ssh_ports, vec![addr("0.0.0.0:32768"), addr("[::]:32768")]);
+    }
+
+    #[test]
     fn docker_25_container_binds_everywhere() {
+        // Written by hand (see fixtures/docker/README.md).
         let list = containers(&fixture("docker-25/container-inspect-running.json")).unwrap();
         let c = &list[0];
-        assert!(c.running);
+        assert!(c.is_running());
         assert_eq!(c.name, "web");
         assert_eq!(c.ssh_ports, vec![addr("0.0.0.0:49153"), addr("[::]:49153")]);
     }
 
     #[test]
-    fn podman_container() {
-        let list = containers(&fixture("podman-4/container-inspect-running.json")).unwrap();
+    fn podman_43_running_container() {
+        let list = containers(&fixture("podman-4.3/container-inspect-running.json")).unwrap();
         let c = &list[0];
-        assert_eq!(c.name, "redock-web");
-        assert_eq!(c.image, "localhost/alice:web");
+        assert_eq!(
+            c.id,
+            "fd0a8376c32fb00561e1189b5bc759241fa2b77d9055e43e09f9d66b2c1c8820"
+        );
+        assert_eq!(c.name, "rec-running");
+        assert_eq!(c.image, "localhost/redock-fixture/debian:bookworm");
+        assert!(c.image_id.starts_with("1ccb280b3178"));
         assert_eq!(c.hostname, "web");
-        assert!(c.running);
+        assert_eq!(c.state, ContainerState::Running);
+        assert_eq!(c.started_at, "2026-11-28T22:44:05.18322015Z");
         assert_eq!(c.labels["io.redock.alias"], "web-container");
-        assert_eq!(c.ssh_ports, vec![addr("127.0.0.1:40213")]);
+        assert_eq!(c.labels["io.redock.name"], "tester:demo");
+        assert_eq!(c.labels["io.redock.note"], "a=b,c");
+        assert_eq!(c.ssh_ports, vec![addr("127.0.0.1:40961")]);
+    }
+
+    /// Podman says a paused container is not running (`Running: false`),
+    /// where Docker says it is: the status agrees.
+    #[test]
+    fn podman_43_paused_created_and_exited_containers() {
+        let state = |name: &str| {
+            containers(&fixture(&format!(
+                "podman-4.3/container-inspect-{name}.json"
+            )))
+            .unwrap()[0]
+                .state
+        };
+        assert_eq!(state("paused"), ContainerState::Paused);
+        assert_eq!(state("created"), ContainerState::Created);
+        assert_eq!(state("exited"), ContainerState::Exited);
+        let paused = &containers(&fixture("podman-4.3/container-inspect-paused.json")).unwrap()[0];
+        assert_eq!(paused.ssh_ports, vec![addr("127.0.0.1:32777")]);
+    }
+
+    #[test]
+    fn podman_43_some_missing_prints_the_found_ones() {
+        let list = containers(&fixture("podman-4.3/container-inspect-some-missing.json")).unwrap();
+        let names: Vec<&str> = list.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["rec-running", "rec-exited"]);
+    }
+
+    #[test]
+    fn states_from_the_status_and_the_flags() {
+        use ContainerState::*;
+        let cases = [
+            ("created", false, false, Created),
+            ("configured", false, false, Created),
+            ("running", true, false, Running),
+            ("paused", true, true, Paused),
+            ("paused", false, true, Paused),
+            ("restarting", true, false, Restarting),
+            ("exited", false, false, Exited),
+            ("stopped", false, false, Exited),
+            ("dead", false, false, Dead),
+            ("removing", false, false, Removing),
+            ("", true, true, Paused),
+            ("", true, false, Running),
+            ("", false, false, Unknown),
+            ("stopping", true, false, Unknown),
+        ];
+        for (status, running, paused, expected) in cases {
+            assert_eq!(
+                ContainerState::from_inspect(status, running, paused),
+                expected,
+                "{status:?} running={running} paused={paused}"
+            );
+        }
     }
 
     #[test]
@@ -437,23 +530,30 @@ mod tests {
     }
 
     #[test]
-    fn podman_image() {
-        let list = images(&fixture("podman-4/image-inspect.json")).unwrap();
+    fn podman_43_images() {
+        let list = images(&fixture("podman-4.3/image-inspect.json")).unwrap();
+        let i = &list[0];
+        assert!(i.id.starts_with("1ccb280b3178"));
+        assert_eq!(i.repo_tags, ["localhost/redock-fixture/debian:bookworm"]);
+        assert_eq!(i.cmd, ["/bin/bash"]);
+        assert_eq!(i.layers, 1);
+        let list = images(&fixture("podman-4.3/image-inspect-base.json")).unwrap();
         let i = &list[0];
         assert_eq!(i.repo_tags, ["localhost/redock:base"]);
-        assert_eq!(i.labels["io.redock.base-recipe"], "1");
+        assert!(i.labels.contains_key("io.redock.base-recipe"));
         assert_eq!(i.cmd, ["/usr/local/sbin/redock-init"]);
+        assert_eq!(i.env, ["LANG=C.UTF-8"]);
         assert_eq!(i.exposed_ports, ["22/tcp"]);
-        assert_eq!(i.layers, 3);
     }
 
     #[test]
     fn missing_image_is_an_empty_array() {
-        assert!(
-            images(&fixture("engine-20.10/image-inspect-missing.stdout.txt"))
-                .unwrap()
-                .is_empty()
-        );
+        for name in [
+            "engine-20.10/image-inspect-missing.stdout.txt",
+            "podman-4.3/image-inspect-missing.stdout.txt",
+        ] {
+            assert!(images(&fixture(name)).unwrap().is_empty(), "{name}");
+        }
     }
 
     #[test]
@@ -462,9 +562,7 @@ mod tests {
         list.sort_by(|a, b| a.names.cmp(&b.names));
         assert_eq!(list.len(), 2);
         assert_eq!(list[0].names, "redock-fixture-exited");
-        assert_eq!(list[0].state, "exited");
         assert_eq!(list[1].names, "redock-fixture-run");
-        assert_eq!(list[1].state, "running");
         assert_eq!(list[1].image, "redock-fixture/debian:bookworm");
         assert_eq!(list[1].labels["io.redock.alias"], "web-container");
         assert_eq!(list[1].labels["io.redock.name"], "alice:web");
@@ -474,27 +572,41 @@ mod tests {
 
     #[test]
     fn docker_ps_lines_of_the_fields_format() {
-        // Recorded with `args::PS_FORMAT`, the format `Docker::ps` uses.
+        // Recorded with `args::PS_FORMAT` (then with a State field, which
+        // the parser passes over).
         let list = ps_lines(&fixture("engine-20.10/ps-fields.jsonl")).unwrap();
         assert_eq!(list.len(), 1);
         assert_eq!(list[0].names, "redock-demo-container");
-        assert_eq!(list[0].state, "running");
         assert_eq!(list[0].image, "redock:base");
         assert_eq!(list[0].labels["io.redock.name"], "tester:demo");
         assert_eq!(list[0].labels["io.redock.home"], "/tmp/rt/.redock");
         assert_eq!(list[0].id.len(), 64);
+        let list = ps_lines(&fixture("engine-20.10-states/ps-fields-states.jsonl")).unwrap();
+        let names: Vec<&str> = list
+            .iter()
+            .map(|e| e.labels["io.redock.name"].as_str())
+            .collect();
+        assert_eq!(names, ["tester:created", "tester:paused"]);
     }
 
     #[test]
-    fn podman_ps_lines() {
-        let list = ps_lines(&fixture("podman-4/ps.jsonl")).unwrap();
-        assert_eq!(list.len(), 2);
-        assert_eq!(list[0].names, "redock-web");
-        assert_eq!(list[0].state, "running");
-        assert_eq!(list[0].labels["io.redock.name"], "alice:web");
+    fn podman_43_ps_lines_of_the_fields_format() {
+        // Podman's labels are an object, its State "Up 5 seconds ago".
+        let list = ps_lines(&fixture("podman-4.3/ps-fields.jsonl")).unwrap();
+        let names: Vec<&str> = list.iter().map(|e| e.names.as_str()).collect();
+        assert_eq!(
+            names,
+            ["rec-running", "rec-exited", "rec-paused", "rec-created"]
+        );
+        assert_eq!(
+            list[0].id,
+            "fd0a8376c32fb00561e1189b5bc759241fa2b77d9055e43e09f9d66b2c1c8820"
+        );
+        assert_eq!(list[0].image, "localhost/redock-fixture/debian:bookworm");
+        assert_eq!(list[0].labels["io.redock.name"], "tester:demo");
+        assert_eq!(list[0].labels["io.redock.alias"], "web-container");
         assert_eq!(list[0].labels["io.redock.note"], "a=b,c");
-        assert_eq!(list[1].state, "exited");
-        assert!(list[1].id.starts_with("7f3c"));
+        assert_eq!(list[3].labels["io.redock.name"], "tester:created");
     }
 
     #[test]
@@ -519,16 +631,16 @@ mod tests {
         let docker = version(&fixture("engine-20.10/version.json")).unwrap();
         assert_eq!(docker.client_version, "28.2.2");
         assert_eq!(docker.server_version, "20.10.24+dfsg1");
-        let podman = version(&fixture("podman-4/version.json")).unwrap();
+        let podman = version(&fixture("podman-4.3/version.json")).unwrap();
         assert_eq!(podman.client_version, "4.3.1");
         assert_eq!(podman.server_version, "4.3.1");
     }
 
     #[test]
     fn contexts() {
-        let host = context_host(&fixture("docker-25/context-inspect-remote.json")).unwrap();
+        let host = context_host(&fixture("engine-20.10/context-inspect-remote.json")).unwrap();
         assert_eq!(host.as_deref(), Some("ssh://alice@build.example"));
-        let host = context_host(&fixture("docker-25/context-inspect-default.json")).unwrap();
+        let host = context_host(&fixture("engine-20.10/context-inspect-default.json")).unwrap();
         assert_eq!(host.as_deref(), Some("unix:///var/run/docker.sock"));
         assert_eq!(
             current_context(br#"{"currentContext":"remote"}"#).as_deref(),

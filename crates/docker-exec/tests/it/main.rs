@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use docker_exec::{CreateSpec, ErrorKind};
+use docker_exec::{ContainerState, CreateSpec, ErrorKind};
 use test_support::{docker, unique, Cleanup, FIXTURE_IMAGE};
 
 fn sleeper(name: &str) -> CreateSpec {
@@ -35,8 +35,8 @@ fn container_lifecycle() {
     let id = docker.create(&sleeper(&name)).unwrap();
     assert_eq!(id.len(), 64, "{id}");
     let created = docker.inspect_container(&name).unwrap().unwrap();
-    assert_eq!(created.status, "created");
-    assert!(!created.running);
+    assert_eq!(created.state, ContainerState::Created);
+    assert!(!created.is_running());
 
     docker.start(&id).unwrap();
     let info = docker.inspect_container(&id).unwrap().unwrap();
@@ -44,7 +44,7 @@ fn container_lifecycle() {
     assert_eq!(info.name, name);
     assert_eq!(info.image, FIXTURE_IMAGE);
     assert_eq!(info.hostname, "web");
-    assert!(info.running);
+    assert_eq!(info.state, ContainerState::Running);
     assert_eq!(info.status, "running");
     assert_eq!(info.labels["io.redock.note"], "a=b,c");
     // Published on loopback only, on a port the engine picked.
@@ -74,7 +74,6 @@ fn container_lifecycle() {
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].id, id);
     assert_eq!(listed[0].names, name);
-    assert_eq!(listed[0].state, "running");
     assert_eq!(listed[0].labels["io.redock.test"], name);
 
     let key = tempfile::NamedTempFile::new().unwrap();
@@ -103,7 +102,26 @@ fn container_lifecycle() {
     assert_eq!(committed.labels["io.redock.test-commit"], "yes");
     assert!(committed.env.contains(&"LANG=C.UTF-8".to_string()));
     // The container keeps running after a commit.
-    assert!(docker.inspect_container(&id).unwrap().unwrap().running);
+    assert!(docker.inspect_container(&id).unwrap().unwrap().is_running());
+
+    // Paused, unpaused, stopped: what inspect says of each.
+    let state = || docker.inspect_container(&id).unwrap().unwrap().state;
+    let cli = |args: &[&str]| {
+        let status = std::process::Command::new(docker.program())
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "{args:?}");
+    };
+    cli(&["pause", &id]);
+    assert_eq!(state(), ContainerState::Paused);
+    docker.unpause(&id).unwrap();
+    assert_eq!(state(), ContainerState::Running);
+    cli(&["stop", "-t", "0", &id]);
+    assert_eq!(state(), ContainerState::Exited);
+    docker.start(&id).unwrap();
+    assert_eq!(state(), ContainerState::Running);
 
     let retagged = format!("{name}:retagged");
     cleanup.images.push(retagged.clone());
