@@ -18,7 +18,14 @@ const TOOLS: &[(&str, &str)] = &[
     ("ssh-keygen", "openssh-client"),
     ("tar", "tar"),
     ("groff", "groff-base"),
+    // The engine of the `podman_` tests.
+    ("podman", "podman"),
 ];
+
+/// The limits Podman's containers get, in the `containers.conf` the Podman
+/// tests run with: some machines (this CI's VM) refuse Podman's defaults.
+const PODMAN_CONF: &str =
+    "[containers]\ndefault_ulimits = [\"nofile=1024:20000\", \"nproc=4096:4096\"]\n";
 
 const ENGINE_WAIT: Duration = Duration::from_secs(60);
 
@@ -28,7 +35,7 @@ pub fn run(args: &[String]) -> Result<(), DynError> {
     if let Some(arg) = args.first() {
         return Err(format!("ci: unexpected argument `{arg}`").into());
     }
-    let steps: [Step; 9] = [
+    let steps: [Step; 10] = [
         // First: it needs nothing and takes a second.
         ("tidy", || tidy::run(&[])),
         ("tools", tools),
@@ -39,6 +46,7 @@ pub fn run(args: &[String]) -> Result<(), DynError> {
         ("fixture image", || fixture::ensure(false)),
         ("engine tests", engine_tests),
         ("reliability", || reliability::run(&["--check".to_string()])),
+        ("podman tests", podman_tests),
     ];
     let started = Instant::now();
     let mut timings = Vec::new();
@@ -195,10 +203,47 @@ fn test() -> Result<(), DynError> {
         .run()
 }
 
+/// Every test that needs the Docker engine; the `podman_` ones have a step
+/// of their own.
 fn engine_tests() -> Result<(), DynError> {
     cmd::cargo()
         .args(["test", "--workspace", "--no-fail-fast"])
         .args(locked())
-        .args(["--", "--ignored", "--test-threads=2"])
+        .args(["--", "--ignored", "--test-threads=2", "--skip", "podman_"])
+        .run()
+}
+
+/// The core of redock's engine tests against Podman (the tests named
+/// `podman_`), with a `containers.conf` of our own under target/ and the
+/// fixture image carried over from Docker (`docker save | podman load`):
+/// not the whole suite twice.
+fn podman_tests() -> Result<(), DynError> {
+    if find_program("podman").is_none() {
+        return Err("podman is not installed (apt-get install podman)".into());
+    }
+    let dir = target_dir().join("podman");
+    std::fs::create_dir_all(&dir)?;
+    let conf = dir.join("containers.conf");
+    std::fs::write(&conf, PODMAN_CONF)?;
+    let image = fixture::image();
+    let present = cmd::new("podman")
+        .args(["image", "exists", &image])
+        .env("CONTAINERS_CONF", &conf)
+        .succeeds();
+    if present {
+        println!("podman has {image}");
+    } else {
+        cmd::pipe(
+            cmd::new("docker").args(["save", &image]),
+            cmd::new("podman")
+                .arg("load")
+                .env("CONTAINERS_CONF", &conf),
+        )?;
+    }
+    cmd::cargo()
+        .args(["test", "-p", "redock", "--test", "it", "--no-fail-fast"])
+        .args(locked())
+        .args(["--", "--ignored", "--test-threads=2", "podman_"])
+        .env("CONTAINERS_CONF", &conf)
         .run()
 }
