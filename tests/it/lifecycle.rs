@@ -364,3 +364,60 @@ fn parallel_base_builds_build_once() {
     let built = outs.iter().filter(|o| o.stderr.contains("[1/")).count();
     assert_eq!(built, 1, "built more than once");
 }
+
+/// A start that fails while writing the user's ssh config (here a path
+/// under a regular file) leaves no container, no Host block and no state
+/// record that `status` would show as missing.
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn a_start_that_cannot_update_the_ssh_config_leaves_nothing() {
+    base_image();
+    let sandbox = Sandbox::new();
+    let (name, hostname) = sandbox.unique("noconfig");
+    let alias = format!("{hostname}-container");
+    let file = sandbox.home().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let out = sandbox
+        .redock(["start", "--no-ssh", &name])
+        .env("REDOCK_SSH_CONFIG", file.join("config"))
+        .fails(1);
+    out.assert_one_line_error("Not a directory");
+    assert!(sandbox.container_ids().is_empty());
+    assert_eq!(host_block_port(&sandbox, &alias), None);
+    assert_eq!(state_of(&sandbox, &name), "no row");
+}
+
+/// A run killed while it hands the key in leaves its staging directory in
+/// REDOCK_HOME and a created container; the next start removes the one and
+/// starts the other, handing the key in again.
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn a_killed_start_leaves_no_litter() {
+    base_image();
+    let sandbox = Sandbox::new();
+    let (name, hostname) = sandbox.unique("litter");
+    let alias = format!("{hostname}-container");
+    let litter = |sandbox: &Sandbox| -> Vec<String> {
+        std::fs::read_dir(sandbox.redock_home())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".pubkey-") || n.starts_with(".keygen-"))
+            .collect()
+    };
+    let wrapper = killing_wrapper(&sandbox, "cp", "KILL");
+    let out = sandbox
+        .redock(["start", "--no-ssh", &name])
+        .env("REDOCK_DOCKER", &wrapper)
+        .output();
+    assert_eq!(out.code, None, "not killed:\n{out}");
+    assert_eq!(litter(&sandbox).len(), 1, "{:?}", litter(&sandbox));
+    let out = sandbox.redock(["start", "--no-ssh", &name]).success();
+    assert!(
+        out.stderr.contains("resumed the stopped container"),
+        "{out}"
+    );
+    assert!(litter(&sandbox).is_empty(), "{:?}", litter(&sandbox));
+    ssh_ok(&sandbox, &alias, &["true"]);
+    check_kill(&sandbox, &name, &alias);
+}

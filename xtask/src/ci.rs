@@ -235,9 +235,7 @@ fn podman_tests() -> Result<(), DynError> {
     } else {
         cmd::pipe(
             cmd::new("docker").args(["save", &image]),
-            cmd::new("podman")
-                .arg("load")
-                .env("CONTAINERS_CONF", &conf),
+            cmd::new("podman").arg("load").env("CONTAINERS_CONF", &conf),
         )?;
     }
     cmd::cargo()
