@@ -154,6 +154,17 @@ fn podman_every_command() {
     assert!(all.contains("supervisord started"), "{out}");
     sandbox.redock(["kill", &name]).success();
     assert!(sandbox.container_ids().is_empty());
+
+    // The exec transport: ssh through `podman exec -i … sshd -i`.
+    let (name, hostname) = sandbox.unique("exec");
+    sandbox
+        .redock(["start", "--no-ssh", "--transport", "exec", &name])
+        .success();
+    let config = std::fs::read_to_string(sandbox.redock_home().join("ssh_config")).unwrap();
+    assert!(config.contains("podman exec -i "), "{config}");
+    let ssh = sandbox.ssh(&format!("{hostname}-container"), &["hostname"]);
+    assert_eq!(String::from_utf8_lossy(&ssh.stdout).trim(), hostname);
+    sandbox.redock(["kill", &name]).success();
 }
 
 /// Stopped and paused containers come back with their files, as under
