@@ -381,7 +381,13 @@ impl<'a> Container<'a> {
         ]);
         let id = match ctx.docker.create(&spec) {
             Ok(id) => id,
-            Err(err) => return self.name_taken(err, &alias, transport, public_key),
+            Err(err) if err.kind() == &docker_exec::ErrorKind::NameInUse => {
+                return self.name_taken(err, &alias, transport, public_key)
+            }
+            Err(err) => {
+                self.remove_half_created();
+                return Err(err.into());
+            }
         };
         // The engine gave this run the container's name, which holds the
         // alias: the alias's Host block and pinned key are this run's to
@@ -408,6 +414,22 @@ impl<'a> Container<'a> {
         })
     }
 
+    /// A `docker create` cut off by its deadline or a signal may have made
+    /// the container all the same: one under this run's docker name with
+    /// this NAME's labels is this run's (the NAME's lock is held, and there
+    /// was none when it looked), and goes.
+    fn remove_half_created(&self) {
+        let docker = &self.ctx.docker;
+        let Ok(Some(info)) = docker.inspect_container(&self.docker_name()) else {
+            return;
+        };
+        let name = info.labels.get(labels::NAME);
+        let home = info.labels.get(labels::HOME);
+        if name == Some(&self.image.name()) && home.is_some_and(|h| self.ctx.home.is_named_by(h)) {
+            let _ = docker.rm(&info.id);
+        }
+    }
+
     /// A name conflict at `docker create` is the race-proof form of the
     /// alias check. Under the NAME's lock it means that another NAME's
     /// container holds the alias (a collision), or that a container of this
@@ -420,9 +442,6 @@ impl<'a> Container<'a> {
         transport: Option<Transport>,
         public_key: &str,
     ) -> Result<Running> {
-        if err.kind() != &docker_exec::ErrorKind::NameInUse {
-            return Err(err.into());
-        }
         let holders = self.ctx.ps(&[format!("{}={}", labels::ALIAS, alias)])?;
         if let Some(other) = holders
             .iter()
@@ -699,13 +718,25 @@ impl<'a> Container<'a> {
     /// the engine no longer has them: an engine may report success for a
     /// container it keeps (Podman's `rm -f` of a missing one says nothing and
     /// exits 0), and `kill` must never say it killed what still runs.
+    /// An `rm` that failed, ran out of time or was interrupted is tried once
+    /// more (a signal ends only the calls running when it comes, so the
+    /// second one completes the kill), and either may have removed the
+    /// container all the same: what the engine has afterwards decides.
     fn remove(&self, containers: &[ContainerInfo], _: Removal) -> Result<()> {
         let docker = &self.ctx.docker;
+        let mut failed = None;
         for container in containers {
-            docker.rm(&container.id)?;
+            if docker.rm(&container.id).is_err() {
+                if let Err(error) = docker.rm(&container.id) {
+                    failed.get_or_insert(error);
+                }
+            }
         }
         let ids: Vec<String> = containers.iter().map(|c| c.id.clone()).collect();
         if let Some(left) = docker.inspect_containers(&ids)?.first() {
+            if let Some(error) = failed {
+                return Err(error.into());
+            }
             return Err(Error::other(format!(
                 "the container {} of {} is still there ({}) after `{} rm -f`",
                 name::summarize_id(&left.id),

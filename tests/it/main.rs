@@ -6,6 +6,7 @@ mod cli;
 mod engine;
 mod hostile;
 mod interop;
+mod interrupted;
 mod lifecycle;
 mod podman;
 mod provision;

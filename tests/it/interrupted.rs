@@ -1,0 +1,246 @@
+//! `start` and `kill` interrupted (SIGTERM, SIGINT, SIGKILL) at several
+//! points, and an engine CLI that hangs: nothing is left half-made. After
+//! SIGTERM and SIGINT that holds at once; after SIGKILL, once the next
+//! `start` or `kill` of the NAME has run. Half-made means: a container whose
+//! alias does not work, a Host block of no container, a file cut short, or
+//! a temporary file left in REDOCK_HOME.
+//!
+//! A wrapper of the engine CLI picks the point: it signals redock (its
+//! parent) when redock runs a given subcommand, or hangs there.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::engine::base_image;
+use crate::lifecycle::{host_block_port, published_port, ssh_ok};
+use crate::Sandbox;
+
+/// The steps of `start` and `kill`, by the engine subcommand they run.
+const START_POINTS: [&str; 6] = ["ps", "create", "cp", "start", "container", "exec"];
+const KILL_POINTS: [&str; 4] = ["ps", "container", "rm", "image"];
+
+/// A wrapper that sends `signal` to redock the first time redock runs
+/// `subcommand` in `command`, then runs the real CLI (which redock,
+/// interrupted, may end at once).
+fn signalling_wrapper(sandbox: &Sandbox, command: &str, subcommand: &str, signal: &str) -> PathBuf {
+    let mark = sandbox
+        .home()
+        .join(format!("signalled-{command}-{subcommand}-{signal}"));
+    script(
+        sandbox,
+        &format!("engine-{signal}-at-{command}-{subcommand}"),
+        &format!(
+            "if [ \"$1\" = {subcommand} ] && [ ! -e '{mark}' ]; then\n  touch '{mark}'\n  kill -{signal} $PPID\nfi\nexec docker \"$@\"\n",
+            mark = mark.display()
+        ),
+    )
+}
+
+/// Writes an executable shell script into the sandbox.
+fn script(sandbox: &Sandbox, name: &str, body: &str) -> PathBuf {
+    let path = sandbox.home().join(name);
+    // Written by a child: a file this process held open for writing could
+    // be inherited by a process another test forks meanwhile, and running
+    // it would then fail with "text file busy".
+    let status = std::process::Command::new("sh")
+        .args(["-c", "printf '%s' \"$1\" >\"$2\" && chmod 755 \"$2\"", "sh"])
+        .arg(format!("#!/bin/sh\n{body}"))
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o111 != 0);
+    path
+}
+
+/// Nothing half-made in the sandbox: every container runs, its alias
+/// works on the port it publishes, every Host block has its container, the
+/// files parse, and no temporary file is left.
+fn check_whole(sandbox: &Sandbox, name: &str, alias: &str, context: &str) {
+    let ids = sandbox.container_ids();
+    assert!(ids.len() <= 1, "{context}: {ids:?}");
+    let block = host_block_port(sandbox, alias);
+    match ids.first() {
+        Some(id) => {
+            assert_eq!(
+                sandbox.engine_ok(&["inspect", "-f", "{{.State.Status}}", id]),
+                "running",
+                "{context}"
+            );
+            assert_eq!(block, Some(published_port(sandbox, id)), "{context}");
+            ssh_ok(sandbox, alias, &["true"]);
+        }
+        None => assert_eq!(block, None, "{context}: a Host block of no container"),
+    }
+    // state.json and the config files read whole.
+    let out = sandbox.redock(["status", "--json", name]).success();
+    let rows: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    for row in rows.as_array().unwrap() {
+        assert_eq!(row["state"], "running", "{context}: {row}");
+    }
+    let known =
+        std::fs::read_to_string(sandbox.redock_home().join("known_hosts")).unwrap_or_default();
+    assert!(
+        known.is_empty() || known.ends_with('\n'),
+        "{context}: {known:?}"
+    );
+    assert_eq!(
+        known.contains(&format!("{alias} ")),
+        !ids.is_empty(),
+        "{context}: known_hosts {known:?}"
+    );
+    let litter: Vec<String> = std::fs::read_dir(sandbox.redock_home())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.') || n.ends_with(".tmp"))
+        .collect();
+    assert!(litter.is_empty(), "{context}: left {litter:?}");
+}
+
+/// Runs `args` with the engine CLI `wrapper`; returns how it ended.
+fn run_with(sandbox: &Sandbox, wrapper: &Path, args: &[&str]) -> crate::Out {
+    sandbox.redock(args).env("REDOCK_DOCKER", wrapper).output()
+}
+
+/// `signal` at each point of `start` and of `kill`.
+fn interrupt_everywhere(signal: &str) {
+    base_image();
+    let sandbox = Sandbox::new();
+    let (name, hostname) = sandbox.unique(&format!("sig{}", signal.to_lowercase()));
+    let alias = format!("{hostname}-container");
+    let by_itself = signal != "KILL";
+    let code = match signal {
+        "TERM" => Some(143),
+        "INT" => Some(130),
+        _ => None,
+    };
+    for point in START_POINTS {
+        let context = format!("SIG{signal} at `{point}` of start");
+        let wrapper = signalling_wrapper(&sandbox, "start", point, signal);
+        let out = run_with(&sandbox, &wrapper, &["start", "--no-ssh", &name]);
+        assert_eq!(out.code, code, "{context}:\n{out}");
+        if by_itself {
+            assert!(!out.stderr.contains("panicked"), "{context}:\n{out}");
+            check_whole(&sandbox, &name, &alias, &context);
+        }
+        sandbox.redock(["start", "--no-ssh", &name]).success();
+        check_whole(
+            &sandbox,
+            &name,
+            &alias,
+            &format!("{context}, started again"),
+        );
+        sandbox.redock(["kill", &name]).success();
+    }
+    for point in KILL_POINTS {
+        let context = format!("SIG{signal} at `{point}` of kill");
+        sandbox.redock(["start", "--no-ssh", &name]).success();
+        let wrapper = signalling_wrapper(&sandbox, "kill", point, signal);
+        let out = run_with(&sandbox, &wrapper, &["kill", &name]);
+        assert_eq!(out.code, code, "{context}:\n{out}");
+        if by_itself {
+            check_whole(&sandbox, &name, &alias, &context);
+        }
+        sandbox.redock(["kill", &name]).success();
+        check_whole(&sandbox, &name, &alias, &format!("{context}, killed again"));
+        assert!(sandbox.container_ids().is_empty(), "{context}");
+    }
+}
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn sigterm_during_start_and_kill() {
+    interrupt_everywhere("TERM");
+}
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn sigint_during_start_and_kill() {
+    interrupt_everywhere("INT");
+}
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn sigkill_during_start_and_kill() {
+    interrupt_everywhere("KILL");
+}
+
+/// A wrapper that hangs, with a grandchild, on `subcommand`: before the
+/// engine acts, or (`after`) once it has. It writes its pids to `pids`.
+fn hanging_wrapper(sandbox: &Sandbox, subcommand: &str, after: bool) -> (PathBuf, PathBuf) {
+    let pids = sandbox
+        .home()
+        .join(format!("hang-{subcommand}-{after}.pids"));
+    let run_first = if after {
+        "docker \"$@\" >/dev/null\n  "
+    } else {
+        ""
+    };
+    let wrapper = script(
+        sandbox,
+        &format!("engine-hang-{subcommand}-{after}"),
+        &format!(
+            "if [ \"$1\" = {subcommand} ]; then\n  {run_first}sleep 1000 & echo $! $$ >'{pids}.tmp' && mv '{pids}.tmp' '{pids}'\n  wait\nfi\nexec docker \"$@\"\n",
+            pids = pids.display()
+        ),
+    );
+    (wrapper, pids)
+}
+
+/// Whether process `pid` is gone (a zombie no longer runs).
+fn gone(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+    }
+}
+
+/// A CLI that hangs at a step of `start`: redock fails at the deadline of
+/// that call with one line, and leaves no container, no Host block and no
+/// process.
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn a_hanging_engine_leaves_nothing_behind() {
+    base_image();
+    let sandbox = Sandbox::new();
+    let (name, hostname) = sandbox.unique("hang");
+    let alias = format!("{hostname}-container");
+    let cases = [
+        ("ps", false),
+        ("create", false),
+        ("create", true),
+        ("cp", false),
+        ("start", true),
+        ("container", false),
+        ("exec", false),
+    ];
+    for (point, after) in cases {
+        let context = format!("hanging at `{point}` (after the engine acted: {after})");
+        let (wrapper, pids) = hanging_wrapper(&sandbox, point, after);
+        let out = sandbox
+            .redock(["start", "--no-ssh", &name])
+            .env("REDOCK_DOCKER", &wrapper)
+            .env("REDOCK_ENGINE_TIMEOUT", "2")
+            .fails(1);
+        out.assert_one_line_error("timed out");
+        let pids: Vec<i32> = std::fs::read_to_string(&pids)
+            .unwrap_or_else(|_| panic!("{context}: the wrapper never hung"))
+            .split_whitespace()
+            .map(|p| p.parse().unwrap())
+            .collect();
+        let waited = Instant::now();
+        while !pids.iter().all(|&pid| gone(pid)) {
+            assert!(
+                waited.elapsed() < Duration::from_secs(30),
+                "{context}: left {pids:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(sandbox.container_ids().is_empty(), "{context}");
+        check_whole(&sandbox, &name, &alias, &context);
+    }
+}
