@@ -28,6 +28,9 @@ pub mod labels {
     pub const HOME: &str = "io.redock.home";
 }
 
+/// How long `kill` waits for another removal of the container to finish.
+const REMOVAL_WAIT: Duration = Duration::from_secs(30);
+
 /// The base image containers start from when their NAME has no image yet.
 pub const BASE_IMAGE: &str = base_image::DEFAULT_TARGET;
 
@@ -721,19 +724,32 @@ impl<'a> Container<'a> {
     /// An `rm` that failed, ran out of time or was interrupted is tried once
     /// more (a signal ends only the calls running when it comes, so the
     /// second one completes the kill), and either may have removed the
-    /// container all the same: what the engine has afterwards decides.
+    /// container all the same: what the engine has afterwards decides. When
+    /// another removal is under way (a killed run's), this one waits for it.
     fn remove(&self, containers: &[ContainerInfo], _: Removal) -> Result<()> {
         let docker = &self.ctx.docker;
         let mut failed = None;
+        let mut in_progress = false;
         for container in containers {
             if docker.rm(&container.id).is_err() {
                 if let Err(error) = docker.rm(&container.id) {
+                    in_progress |= error.is_removal_in_progress();
                     failed.get_or_insert(error);
                 }
             }
         }
         let ids: Vec<String> = containers.iter().map(|c| c.id.clone()).collect();
-        if let Some(left) = docker.inspect_containers(&ids)?.first() {
+        let waiting = Instant::now();
+        let left = loop {
+            let left = docker.inspect_containers(&ids)?;
+            let going = in_progress || left.iter().all(|c| c.state == ContainerState::Removing);
+            if left.is_empty() || !going || waiting.elapsed() >= REMOVAL_WAIT {
+                break left;
+            }
+            crate::error::stop_if_interrupted()?;
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        if let Some(left) = left.first() {
             if let Some(error) = failed {
                 return Err(error.into());
             }

@@ -78,6 +78,21 @@ pub(crate) fn shown(path: &std::path::Path) -> String {
     }
 }
 
+/// An error once SIGINT, SIGTERM or SIGHUP has come: loops that wait on no
+/// program (for a lock, for sshd's banner) ask it each round, since the
+/// signal ends only the programs running, so that the command unwinds
+/// through its guards and undoes what it made.
+pub(crate) fn stop_if_interrupted() -> Result<()> {
+    match proc::signals::received() {
+        None => Ok(()),
+        Some(signal) => {
+            let name = nix::sys::signal::Signal::try_from(signal)
+                .map_or_else(|_| format!("signal {signal}"), |s| s.as_str().to_string());
+            Err(Error::other(format!("interrupted by {name}")))
+        }
+    }
+}
+
 impl Error {
     pub fn new(kind: ErrorKind) -> Error {
         Error {

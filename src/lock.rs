@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
 
-use crate::error::{Error, Result};
+use crate::error::{stop_if_interrupted, Error, Result};
 use crate::home::Home;
 use crate::ui::Ui;
 
@@ -105,8 +105,8 @@ fn wait_limit() -> Result<Duration> {
     }
 }
 
-/// Locks `path`, polling so that the wait can be told about and bounded by
-/// `limit`.
+/// Locks `path`, polling so that the wait can be told about, bounded by
+/// `limit` and ended by a signal.
 fn acquire(path: &Path, holder: &str, limit: Duration, ui: &Ui) -> Result<Lock> {
     let dir = path.parent().unwrap_or(Path::new("."));
     home_dir_ensure(dir)?;
@@ -125,6 +125,7 @@ fn acquire(path: &Path, holder: &str, limit: Duration, ui: &Ui) -> Result<Lock> 
             Err((back, Errno::EWOULDBLOCK)) => file = back,
             Err((_, errno)) => return Err(Error::io(path, errno.into())),
         }
+        stop_if_interrupted()?;
         let waited = started.elapsed();
         if waited >= limit {
             return Err(Error::other(format!(

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use docker_exec::Docker;
 
-use crate::error::Result;
+use crate::error::{stop_if_interrupted, Result};
 
 /// The container's host key. The base image's init script makes it just
 /// before it starts sshd; redock reads it through docker to pin it.
@@ -29,6 +29,7 @@ pub(crate) fn wait_for_banner(
         if ssh_banner(addr) {
             return Ok(true);
         }
+        stop_if_interrupted()?;
         let now = Instant::now();
         if now >= deadline {
             return Ok(false);
@@ -55,6 +56,7 @@ pub(crate) fn wait_for_host_key(docker: &Docker, id: &str, deadline: Instant) ->
         if out.status == 0 {
             return Ok(true);
         }
+        stop_if_interrupted()?;
         if Instant::now() >= deadline {
             return Ok(false);
         }

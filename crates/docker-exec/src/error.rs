@@ -66,6 +66,13 @@ impl Error {
         &self.stderr
     }
 
+    /// Whether an `rm` failed because another removal of the container is
+    /// under way (one of a run that was killed, say): the container is on
+    /// its way out.
+    pub fn is_removal_in_progress(&self) -> bool {
+        self.stderr.contains("is already in progress")
+    }
+
     /// The exit code of the failed command, when it ran and exited.
     pub fn status(&self) -> Option<i32> {
         self.status
@@ -397,6 +404,16 @@ mod tests {
             classify("Error: manifest not found", Context::ImageInspect),
             ErrorKind::NoSuchObject
         );
+    }
+
+    #[test]
+    fn a_removal_in_progress_is_told_apart() {
+        let stderr = fixture("engine-20.10/rm-in-progress.txt");
+        let error = Error::from_failure("docker rm", exit(1), stderr.as_bytes(), Context::Plain);
+        assert!(error.is_removal_in_progress());
+        let stderr = fixture("engine-20.10/no-such-container.txt");
+        let error = Error::from_failure("docker rm", exit(1), stderr.as_bytes(), Context::Plain);
+        assert!(!error.is_removal_in_progress());
     }
 
     #[test]
