@@ -221,12 +221,15 @@ fn a_hanging_engine_leaves_nothing_behind() {
     for (point, after) in cases {
         let context = format!("hanging at `{point}` (after the engine acted: {after})");
         let (wrapper, pids) = hanging_wrapper(&sandbox, point, after);
+        // Long enough for the calls that answer, on a loaded machine.
         let out = sandbox
             .redock(["start", "--no-ssh", &name])
             .env("REDOCK_DOCKER", &wrapper)
-            .env("REDOCK_ENGINE_TIMEOUT", "2")
+            .env("REDOCK_ENGINE_TIMEOUT", "8")
             .fails(1);
-        out.assert_one_line_error("timed out");
+        let program = wrapper.file_name().unwrap().to_string_lossy();
+        out.assert_one_line_error(&format!("`{program} {point} "));
+        out.assert_one_line_error("(timed out after 8 s)");
         let pids: Vec<i32> = std::fs::read_to_string(&pids)
             .unwrap_or_else(|_| panic!("{context}: the wrapper never hung"))
             .split_whitespace()
