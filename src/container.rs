@@ -28,6 +28,9 @@ pub mod labels {
     pub const HOME: &str = "io.redock.home";
 }
 
+/// How long `start` looks for the container that holds its name.
+const HOLDER_WAIT: Duration = Duration::from_secs(5);
+
 /// How long `kill` waits for another removal of the container to finish.
 const REMOVAL_WAIT: Duration = Duration::from_secs(30);
 
@@ -445,21 +448,29 @@ impl<'a> Container<'a> {
         transport: Option<Transport>,
         public_key: &str,
     ) -> Result<Running> {
-        let holders = self.ctx.ps(&[format!("{}={}", labels::ALIAS, alias)])?;
-        if let Some(other) = holders
-            .iter()
-            .find(|c| c.labels.get(labels::NAME) != Some(&self.image.name()))
-        {
-            let other_name = other.labels.get(labels::NAME).cloned().unwrap_or_default();
-            return Err(alias_collision(alias, &other_name));
-        }
-        let ids: Vec<String> = holders.into_iter().map(|c| c.id).collect();
-        match self.inspect_ranked(&ids)?.into_iter().next() {
-            Some(info) => {
-                let action = decide(Command::Start, Some(info.state), true);
-                self.bring_back(action, info, transport, public_key)
+        // The engine holds a name before it lists the container: a holder
+        // being made right now (by the CLI of a killed run, say) shows up
+        // a moment later.
+        let looking = Instant::now();
+        loop {
+            let holders = self.ctx.ps(&[format!("{}={}", labels::ALIAS, alias)])?;
+            if let Some(other) = holders
+                .iter()
+                .find(|c| c.labels.get(labels::NAME) != Some(&self.image.name()))
+            {
+                let other_name = other.labels.get(labels::NAME).cloned().unwrap_or_default();
+                return Err(alias_collision(alias, &other_name));
             }
-            None => Err(err.into()),
+            let ids: Vec<String> = holders.into_iter().map(|c| c.id).collect();
+            if let Some(info) = self.inspect_ranked(&ids)?.into_iter().next() {
+                let action = decide(Command::Start, Some(info.state), true);
+                return self.bring_back(action, info, transport, public_key);
+            }
+            if looking.elapsed() >= HOLDER_WAIT {
+                return Err(err.into());
+            }
+            crate::error::stop_if_interrupted()?;
+            std::thread::sleep(Duration::from_millis(100));
         }
     }
 
