@@ -285,9 +285,13 @@ fn elide_command(line: &str) -> String {
 
 type Snapshot = std::collections::BTreeMap<PathBuf, (u32, Vec<u8>)>;
 
-/// A snapshot without the lock files a run may take.
+/// A snapshot without the lock files a run may take (and the `locks`
+/// directory that holds the NAMEs').
 fn unlocked(mut files: Snapshot) -> Snapshot {
-    files.retain(|path, _| !path.to_string_lossy().ends_with("lock"));
+    files.retain(|path, _| {
+        !path.to_string_lossy().ends_with("lock")
+            && !path.components().any(|c| c.as_os_str() == "locks")
+    });
     files
 }
 
