@@ -365,9 +365,10 @@ fn parallel_base_builds_build_once() {
     assert_eq!(built, 1, "built more than once");
 }
 
-/// A start that fails while writing the user's ssh config (here a path
-/// under a regular file) leaves no container, no Host block and no state
-/// record that `status` would show as missing.
+/// A start that fails while writing the user's ssh config leaves no
+/// container, no Host block and no state record that `status` would show
+/// as missing. The config is fine when redock checks it first; the engine
+/// CLI makes its directory a file just before redock writes to it.
 #[test]
 #[ignore = "needs a Docker engine: cargo xtask ci"]
 fn a_start_that_cannot_update_the_ssh_config_leaves_nothing() {
@@ -375,15 +376,31 @@ fn a_start_that_cannot_update_the_ssh_config_leaves_nothing() {
     let sandbox = Sandbox::new();
     let (name, hostname) = sandbox.unique("noconfig");
     let alias = format!("{hostname}-container");
-    let file = sandbox.home().join("a-file");
-    std::fs::write(&file, "").unwrap();
+    let ssh_dir = sandbox.ssh_config().parent().unwrap().to_path_buf();
+    std::fs::create_dir_all(&ssh_dir).unwrap();
+    std::fs::write(sandbox.ssh_config(), "Host *\n  User me\n").unwrap();
+    // `exec` reads the host key: the last engine call before the files.
+    let wrapper = sandbox.home().join("engine-breaks-the-config");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = exec ]; then rm -rf '{0}' && touch '{0}'; fi\nexec docker \"$@\"\n",
+            ssh_dir.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
     let out = sandbox
         .redock(["start", "--no-ssh", &name])
-        .env("REDOCK_SSH_CONFIG", file.join("config"))
+        .env("REDOCK_DOCKER", &wrapper)
         .fails(1);
-    out.assert_one_line_error("Not a directory");
+    out.assert_one_line_error(".ssh/config");
     assert!(sandbox.container_ids().is_empty());
     assert_eq!(host_block_port(&sandbox, &alias), None);
+    // With the config's directory back, status has nothing to show.
+    std::fs::remove_file(&ssh_dir).unwrap();
+    std::fs::create_dir(&ssh_dir).unwrap();
     assert_eq!(state_of(&sandbox, &name), "no row");
 }
 
