@@ -186,6 +186,12 @@ impl Sandbox {
     /// of every REDOCK_HOME below the sandbox count, not only the default
     /// one's: some tests try homes of other names.
     fn try_container_ids(&self) -> Option<Vec<String>> {
+        // Docker's templates read one label with `.Label`; Podman's have
+        // the labels as a map.
+        let format = match self.engine {
+            "podman" => "{{.ID}}\t{{index .Labels \"io.redock.home\"}}",
+            _ => "{{.ID}}\t{{.Label \"io.redock.home\"}}",
+        };
         let out = self
             .engine()
             .args([
@@ -195,7 +201,7 @@ impl Sandbox {
                 "--filter",
                 "label=io.redock.home",
                 "--format",
-                "{{.ID}}\t{{.Label \"io.redock.home\"}}",
+                format,
             ])
             .output()
             .ok()?;
