@@ -152,6 +152,30 @@ pub fn image_inspect(reference: &str) -> Vec<OsString> {
     os(&["image", "inspect", reference])
 }
 
+/// `docker image inspect REFERENCE…`.
+pub fn image_inspect_many(references: &[String]) -> Vec<OsString> {
+    let mut args = os(&["image", "inspect"]);
+    args.extend(references.iter().map(OsString::from));
+    args
+}
+
+/// `docker image ls` as JSON lines of the fields redock reads; Docker and
+/// Podman both know these three.
+pub const IMAGE_LS_FORMAT: &str =
+    r#"{"ID":{{json .ID}},"Repository":{{json .Repository}},"Tag":{{json .Tag}}}"#;
+
+/// `docker image ls --no-trunc --format … REPOSITORY`.
+pub fn image_ls(repository: &str) -> Vec<OsString> {
+    os(&[
+        "image",
+        "ls",
+        "--no-trunc",
+        "--format",
+        IMAGE_LS_FORMAT,
+        repository,
+    ])
+}
+
 /// `docker container inspect CONTAINER…`.
 pub fn container_inspect(containers: &[String]) -> Vec<OsString> {
     let mut args = os(&["container", "inspect"]);
@@ -480,6 +504,25 @@ mod tests {
         check(start("abc", true, false), &["start", "-a", "abc"]);
         check(start("abc", true, true), &["start", "-a", "-i", "abc"]);
         check(unpause("abc"), &["unpause", "abc"]);
+    }
+
+    #[test]
+    fn image_listing_and_inspection() {
+        check(
+            image_ls("redock-snapshots/alice-web-0123456789abcdef"),
+            &[
+                "image",
+                "ls",
+                "--no-trunc",
+                "--format",
+                IMAGE_LS_FORMAT,
+                "redock-snapshots/alice-web-0123456789abcdef",
+            ],
+        );
+        check(
+            image_inspect_many(&["a:1".into(), "b:2".into()]),
+            &["image", "inspect", "a:1", "b:2"],
+        );
     }
 
     #[test]

@@ -73,6 +73,17 @@ impl Error {
         self.stderr.contains("is already in progress")
     }
 
+    /// Whether an `rmi` was refused because a container, or another image,
+    /// still uses the image: it stays, and so does the name removed.
+    pub fn is_in_use(&self) -> bool {
+        // Docker: "conflict: unable to remove repository reference … (must
+        // force) - container … is using its referenced image"; Podman:
+        // "image is in use by a container".
+        self.stderr.contains("conflict: unable to remove")
+            || self.stderr.contains("image is in use by")
+            || self.stderr.contains("image has dependent child images")
+    }
+
     /// The exit code of the failed command, when it ran and exited.
     pub fn status(&self) -> Option<i32> {
         self.status
@@ -388,6 +399,26 @@ mod tests {
                 Context::Plain,
                 ErrorKind::NameInUse,
             ),
+            (
+                "engine-20.10/image-inspect-some-missing.stderr.txt",
+                Context::ImageInspect,
+                ErrorKind::NoSuchObject,
+            ),
+            (
+                "podman-4.3/image-inspect-some-missing.stderr.txt",
+                Context::ImageInspect,
+                ErrorKind::NoSuchObject,
+            ),
+            (
+                "engine-20.10/rmi-in-use.txt",
+                Context::Plain,
+                ErrorKind::Failed,
+            ),
+            (
+                "podman-4.3/rmi-in-use.txt",
+                Context::Plain,
+                ErrorKind::Failed,
+            ),
         ];
         for (name, context, expected) in cases {
             assert_eq!(classify(&fixture(name), context), expected, "{name}");
@@ -414,6 +445,19 @@ mod tests {
         let stderr = fixture("engine-20.10/no-such-container.txt");
         let error = Error::from_failure("docker rm", exit(1), stderr.as_bytes(), Context::Plain);
         assert!(!error.is_removal_in_progress());
+    }
+
+    #[test]
+    fn an_image_in_use_is_told_apart() {
+        for name in ["engine-20.10/rmi-in-use.txt", "podman-4.3/rmi-in-use.txt"] {
+            let stderr = fixture(name);
+            let error =
+                Error::from_failure("docker rmi", exit(1), stderr.as_bytes(), Context::Plain);
+            assert!(error.is_in_use(), "{name}");
+        }
+        let stderr = fixture("engine-20.10/rmi-no-such-image.txt");
+        let error = Error::from_failure("docker rmi", exit(1), stderr.as_bytes(), Context::Plain);
+        assert!(!error.is_in_use());
     }
 
     #[test]

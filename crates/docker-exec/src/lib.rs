@@ -105,6 +105,24 @@ pub struct ImageInfo {
     pub exposed_ports: Vec<String>,
     /// Number of layers (RootFS.Layers).
     pub layers: usize,
+    /// Size in bytes, as the engine counts it.
+    pub size: u64,
+    /// The commit message (`docker commit -m`), or what `import` says.
+    pub comment: String,
+    /// The commit's author (`docker commit -a`).
+    pub author: String,
+}
+
+/// One line of `docker image ls`: an image and one of its names. An image
+/// with several names has several lines.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImageRef {
+    /// The full id (`sha256:…`).
+    pub id: String,
+    /// As the engine spells it: Podman puts `localhost/` in front of a
+    /// name that has no registry.
+    pub repository: String,
+    pub tag: String,
 }
 
 /// The parts of `docker container inspect` redock uses.
@@ -454,6 +472,38 @@ impl Docker {
             Err(e) if e.kind() == &ErrorKind::NoSuchObject => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// One `docker image inspect` call for many; missing ones are skipped.
+    pub fn image_inspect_many(&self, references: &[String]) -> Result<Vec<ImageInfo>> {
+        if references.is_empty() {
+            return Ok(Vec::new());
+        }
+        let args = args::image_inspect_many(references);
+        let output = self.run_raw(self.short(&args))?;
+        if !output.success() {
+            // With some missing, the CLI fails but still prints the ones it
+            // found (see `image-inspect-some-missing` in fixtures/docker/).
+            let error = failure(&output, Context::ImageInspect);
+            if error.kind() != &ErrorKind::NoSuchObject {
+                return Err(error);
+            }
+        }
+        let text = String::from_utf8_lossy(&output.stdout);
+        if text.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        parse::images(text.as_bytes()).map_err(|e| Error::unexpected_output(output.command(), e))
+    }
+
+    /// `docker image ls REPOSITORY`: the names of the images in
+    /// `repository`, one per name. Podman lists every name of those images,
+    /// whatever their repository; callers pick theirs.
+    pub fn image_ls(&self, repository: &str) -> Result<Vec<ImageRef>> {
+        let args = args::image_ls(repository);
+        let output = self.run(self.short(&args), Context::Plain)?;
+        parse::image_refs(&output.stdout)
+            .map_err(|e| Error::unexpected_output(&self.display(&args), e))
     }
 
     /// `docker pull REFERENCE`; its progress output is not shown. No deadline.

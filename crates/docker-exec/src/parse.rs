@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use serde::Deserialize;
 
-use crate::{ContainerInfo, ContainerState, EngineInfo, ImageInfo, PsEntry};
+use crate::{ContainerInfo, ContainerState, EngineInfo, ImageInfo, ImageRef, PsEntry};
 
 /// `null`, a string, or an array of strings: how engines spell `Cmd`,
 /// `Entrypoint` and podman's `Names`.
@@ -51,6 +51,12 @@ struct RawImage {
     config: Option<RawImageConfig>,
     #[serde(default, rename = "RootFS")]
     root_fs: Option<RawRootFs>,
+    #[serde(default)]
+    size: u64,
+    #[serde(default)]
+    comment: Option<String>,
+    #[serde(default)]
+    author: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -187,6 +193,9 @@ fn image(raw: RawImage) -> ImageInfo {
             .into_keys()
             .collect(),
         layers: raw.root_fs.and_then(|r| r.layers).map_or(0, |l| l.len()),
+        size: raw.size,
+        comment: raw.comment.unwrap_or_default(),
+        author: raw.author.unwrap_or_default(),
     }
 }
 
@@ -239,6 +248,31 @@ fn socket_addr(binding: &RawBinding) -> Option<SocketAddr> {
             .ok()?
     };
     Some(SocketAddr::new(ip, port))
+}
+
+#[derive(Deserialize)]
+struct RawImageRef {
+    #[serde(rename = "ID")]
+    id: String,
+    #[serde(default, rename = "Repository")]
+    repository: String,
+    #[serde(default, rename = "Tag")]
+    tag: String,
+}
+
+/// `image ls` in [`crate::args::IMAGE_LS_FORMAT`], one JSON object a line.
+pub(crate) fn image_refs(text: &[u8]) -> serde_json::Result<Vec<ImageRef>> {
+    let text = String::from_utf8_lossy(text);
+    let mut refs = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let raw: RawImageRef = serde_json::from_str(line)?;
+        refs.push(ImageRef {
+            id: raw.id,
+            repository: raw.repository,
+            tag: raw.tag,
+        });
+    }
+    Ok(refs)
 }
 
 pub(crate) fn ps_lines(text: &[u8]) -> serde_json::Result<Vec<PsEntry>> {
@@ -527,6 +561,50 @@ mod tests {
         assert_eq!(i.working_dir, "/root");
         // The container had changed nothing: its commit adds no layer.
         assert_eq!(i.layers, 1);
+        assert_eq!(i.size, 198900354);
+        assert_eq!(i.comment, "fixture");
+        assert_eq!(i.author, "redock");
+    }
+
+    #[test]
+    fn some_images_missing_prints_the_found_ones() {
+        let list = images(&fixture("engine-20.10/image-inspect-some-missing.json")).unwrap();
+        assert_eq!(list.len(), 1);
+        assert!(list[0].id.starts_with("sha256:1ccb280b3178"));
+        assert_eq!(list[0].comment, "Imported from -");
+        assert_eq!(list[0].size, 198901694);
+        let list = images(&fixture("podman-4.3/image-inspect-some-missing.json")).unwrap();
+        assert_eq!(list.len(), 1);
+        // Podman's inspect gives the id without the digest's algorithm.
+        assert!(list[0].id.starts_with("1ccb280b3178"));
+        assert_eq!(list[0].size, 203798242);
+        assert_eq!(list[0].author, "");
+    }
+
+    #[test]
+    fn image_ls_lines() {
+        let refs = image_refs(&fixture("engine-20.10/image-ls-snapshots.jsonl")).unwrap();
+        assert_eq!(refs.len(), 3);
+        assert_eq!(
+            refs[2],
+            ImageRef {
+                id: "sha256:1ccb280b317881275c6f812a21c597b3bb03eebb0741dfb84c3cfafbdf46f479"
+                    .into(),
+                repository: "redock-snapshots/tester-demo-0123456789abcdef".into(),
+                tag: "1".into(),
+            }
+        );
+        // Podman adds the other names of the images listed, and `localhost/`.
+        let refs = image_refs(&fixture("podman-4.3/image-ls-snapshots.jsonl")).unwrap();
+        assert_eq!(refs.len(), 5);
+        assert_eq!(refs[0].repository, "localhost/redock");
+        assert_eq!(
+            refs[4].repository,
+            "localhost/redock-snapshots/tester-demo-0123456789abcdef"
+        );
+        assert_eq!(refs[4].tag, "1");
+        assert!(refs[4].id.starts_with("sha256:1ccb280b3178"));
+        assert!(image_refs(b"").unwrap().is_empty());
     }
 
     #[test]
