@@ -53,11 +53,28 @@ pub enum Command {
     /// Open an SSH session to the running container of NAME (or run COMMAND there)
     Ssh(SshArgs),
     /// Save the running container of each NAME into its image (the container keeps running)
+    #[command(
+        after_help = "The image a commit replaces is kept as a snapshot (see `redock history` and `redock rollback`).\n\
+REDOCK_SNAPSHOTS sets how many snapshots of a NAME a commit keeps (default 5; 0 keeps none)."
+    )]
     Commit(CommitArgs),
     /// Stop and remove the container of each NAME; uncommitted changes are lost
     Kill(KillArgs),
-    /// Remove the image of each NAME
+    /// Remove the image of each NAME and its snapshots
     Delete(DeleteArgs),
+    /// List the commits of NAME's image and its snapshots: 0 is the image, 1 the one it replaced…
+    #[command(
+        after_help = "A commit keeps the image it replaces as a snapshot, REDOCK_SNAPSHOTS of them (default 5).\n\
+The image's log of commits keeps the newest 50, even when --squash made it one layer."
+    )]
+    History(HistoryArgs),
+    /// Make a snapshot of NAME its image again; the image it replaces becomes a snapshot
+    #[command(
+        after_help = "Refused while a container of NAME exists, running or stopped, as it would go on with\n\
+the image it was not made from: kill it first, or give --force, which kills it (what was\n\
+not committed is lost). `redock rollback NAME` again undoes a rollback."
+    )]
+    Rollback(RollbackArgs),
     /// List redock's containers
     #[command(visible_alias = "ls")]
     Status(StatusArgs),
@@ -141,6 +158,27 @@ pub struct DeleteArgs {
     pub force: bool,
     #[arg(required = true, value_name = "NAME")]
     pub names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// A stable JSON object instead of a table
+    #[arg(long)]
+    pub json: bool,
+    #[arg(value_name = "NAME")]
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The snapshot to go back to, as `redock history` numbers them
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub to: u32,
+    /// Kill a container of NAME first (what was not committed is lost)
+    #[arg(short, long)]
+    pub force: bool,
+    #[arg(value_name = "NAME")]
+    pub name: String,
 }
 
 #[derive(Debug, Args)]

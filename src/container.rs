@@ -12,6 +12,7 @@ use state::ContainerRecord;
 use crate::context::Context;
 use crate::decision::{self, decide, Action, Command, Refusal, Removal, Resume};
 use crate::error::{Error, ErrorKind, Result};
+use crate::history;
 use crate::lock;
 use crate::name::{self, Image};
 use crate::readiness::{self, HOST_KEY};
@@ -606,13 +607,16 @@ impl<'a> Container<'a> {
     /// stopped; it stays as it was. With `squash` the image is one layer
     /// holding the container's whole file system and its image's
     /// configuration (CMD, ENV, labels…), so that the start-work-commit loop
-    /// never reaches the layer limit.
+    /// never reaches the layer limit. The commit extends the image's log of
+    /// commits (`history`), and the image it replaces is kept as a snapshot
+    /// (`REDOCK_SNAPSHOTS` of them, see `history`).
     pub fn commit(
         &self,
         message: Option<&str>,
         author: Option<&str>,
         squash: bool,
     ) -> Result<String> {
+        let limit = history::limit()?;
         let _lock = self.lock()?;
         let first = self.look()?.into_iter().next();
         // The state file plays no part in a commit.
@@ -623,7 +627,16 @@ impl<'a> Container<'a> {
             (Action::Commit, Some(info)) => info,
             (action, _) => return Err(self.not_done(action)),
         };
-        let previous = self.find_named_image()?.map(|image| image.id);
+        let previous = self.find_named_image()?;
+        let log = previous
+            .as_ref()
+            .map(|p| history::Log::of(&p.labels))
+            .unwrap_or_default();
+        let parent = log.commits.first().map(|c| c.id.as_str());
+        let log = log.extended(
+            history::Commit::new(message, author, parent),
+            previous.as_ref().map(|p| (p.size, p.layers)),
+        );
         let ours = [
             labels::NAME,
             labels::HOSTNAME,
@@ -631,7 +644,7 @@ impl<'a> Container<'a> {
             labels::TRANSPORT,
             labels::HOME,
         ];
-        let id = if squash {
+        let mut changes = if squash {
             let image = self
                 .ctx
                 .docker
@@ -642,30 +655,42 @@ impl<'a> Container<'a> {
                         self.image
                     ))
                 })?;
-            let changes = docker_exec::args::config_changes(&image, |key| !ours.contains(&key));
-            if message.is_some() || author.is_some() {
-                self.ctx
-                    .ui
-                    .warn("a squashed image keeps no commit message or author");
-            }
-            self.ctx
-                .docker
-                .flatten(&info.id, &self.image.name(), &changes)?
+            docker_exec::args::config_changes(&image, |key| {
+                !ours.contains(&key) && key != history::LABEL
+            })
         } else {
             // The container's labels would otherwise become the image's, and
             // every container made from it, even by plain docker, would pass
-            // for one of redock's.
-            let changes = [format!("LABEL {}", ours.map(|l| format!("{l}=")).join(" "))];
-            self.ctx
-                .docker
-                .commit(&info.id, &self.image.name(), message, author, &changes)?
+            // for one of redock's. One label a change: Podman reads the
+            // rest of a `LABEL` line into its first label's value.
+            ours.iter().map(|l| format!("LABEL {l}=")).collect()
         };
-        // The image committed over is left untagged; unless a container
-        // still runs from it or it is the new image's parent, it goes.
-        if let Some(previous) = previous.filter(|p| *p != id) {
-            self.remove_untagged(&[previous]);
-        }
-        if let Some(image) = self.ctx.docker.image_inspect(&id)? {
+        changes.push(log.change());
+        // The image the commit replaces is kept before NAME moves, so that
+        // no moment leaves it unnamed: a snapshot of the current image, as
+        // an interrupted commit leaves, is ignored and removed later.
+        let docker = &self.ctx.docker;
+        let name = self.image.name();
+        let kept = match &previous {
+            Some(previous) if limit > 0 => Some(history::keep(docker, &name, &previous.id)?),
+            _ => None,
+        };
+        let committed = if squash {
+            docker.flatten(&info.id, &name, &changes)
+        } else {
+            docker.commit(&info.id, &name, message, author, &changes)
+        };
+        let id = match committed {
+            Ok(id) => id,
+            Err(error) => {
+                if let Some(kept) = kept {
+                    let _ = docker.rmi(&kept.reference, false);
+                }
+                return Err(error.into());
+            }
+        };
+        self.prune_snapshots(previous.as_ref(), &id, limit);
+        if let Some(image) = docker.image_inspect(&id)? {
             // overlay2 refuses to mount more than 127 layers.
             if image.layers >= 100 {
                 self.ctx.ui.warn(format!(
@@ -675,6 +700,35 @@ impl<'a> Container<'a> {
             }
         }
         Ok(id)
+    }
+
+    /// After a commit made `id`: removes the snapshots past `limit` (and a
+    /// snapshot of `id` itself); with a limit of 0, `previous`, the image
+    /// the commit replaced, goes when nothing else names or uses it. The
+    /// commit is made: a failure here is told, not returned.
+    fn prune_snapshots(&self, previous: Option<&ImageInfo>, id: &str, limit: usize) {
+        let name = self.image.name();
+        if limit == 0 {
+            if let Some(previous) =
+                previous.filter(|p| history::bare_id(&p.id) != history::bare_id(id))
+            {
+                self.remove_untagged(std::slice::from_ref(&previous.id));
+            }
+        }
+        match history::prune(&self.ctx.docker, &name, Some(id), limit) {
+            Ok(pruned) => {
+                for snapshot in pruned.in_use {
+                    self.ctx.ui.info(format!(
+                        "kept the snapshot {} of {}: a container or another image uses it",
+                        snapshot.reference, self.image
+                    ));
+                }
+            }
+            Err(error) => self.ctx.ui.warn(format!(
+                "could not remove an old snapshot of {}: {error}",
+                self.image
+            )),
+        }
     }
 
     /// Stops and removes the container, its Host block, pinned key and
@@ -792,14 +846,15 @@ impl<'a> Container<'a> {
         }
     }
 
-    /// Removes the image. While a container of the NAME exists, running or
-    /// not, this is refused, unless `force`, which kills it first.
-    pub fn delete(&self, force: bool) -> Result<()> {
+    /// Removes the image and its snapshots. While a container of the NAME
+    /// exists, running or not, this is refused, unless `force`, which kills
+    /// it first.
+    pub fn delete(&self, force: bool) -> Result<history::Pruned> {
         let _lock = self.lock()?;
-        if self.find_named_image()?.is_none() {
-            return Err(Error::new(ErrorKind::NoSuchImage {
-                name: self.image.name(),
-            }));
+        let image = self.find_named_image()?;
+        let name = self.image.name();
+        if image.is_none() && history::snapshots(&self.ctx.docker, &name, None)?.is_empty() {
+            return Err(history::no_such_image(&name));
         }
         let state = self.look()?.first().map(|c| c.state);
         // The state file plays no part: the engine's containers decide.
@@ -810,8 +865,38 @@ impl<'a> Container<'a> {
             Action::RemoveImage => {}
             other => return Err(self.not_done(other)),
         }
-        self.ctx.docker.rmi(&self.image.name(), false)?;
-        Ok(())
+        if image.is_some() {
+            self.ctx.docker.rmi(&name, false)?;
+        }
+        history::remove_all(&self.ctx.docker, &name)
+    }
+
+    /// Makes snapshot `number` (1: the newest) the image, keeping the image
+    /// it replaces as the newest snapshot. While a container of the NAME
+    /// exists, running or not, this is refused (a stopped one would be
+    /// resumed on the image it was not made from), unless `force`, which
+    /// kills it first.
+    pub fn rollback(&self, number: usize, force: bool) -> Result<history::RolledBack> {
+        let _lock = self.lock()?;
+        let name = self.image.name();
+        let state = self.look()?.first().map(|c| c.state);
+        let killed = match decide(Command::Rollback { force }, state, false) {
+            Action::Remove(_) => self.kill_locked()?,
+            Action::Restore => false,
+            Action::Refuse(Refusal::InUse(state)) => {
+                return Err(Error::new(ErrorKind::ImageInUse {
+                    name: name.clone(),
+                    state: decision::status_word(state).to_string(),
+                })
+                .with_hint(format!(
+                    "`redock kill {name}` first (what was not committed is lost), or `redock rollback --force {name}`"
+                )))
+            }
+            other => return Err(self.not_done(other)),
+        };
+        let mut done = history::rollback(&self.ctx.docker, &name, number)?;
+        done.killed = killed;
+        Ok(done)
     }
 
     /// Shows the container's output (the original's `RemoteTerminal`),

@@ -3,8 +3,8 @@
 //! the rule that keeps a user's work can be read in one place and checked
 //! by a table.
 //!
-//! The rule: only `kill` and `delete --force`, which the user asked for,
-//! remove a container. Every other command leaves a container that exists
+//! The rule: only `kill`, `delete --force` and `rollback --force`, which
+//! the user asked for, remove a container. Every other command leaves a container that exists
 //! alone, whatever its state: a running, paused or stopped container (a
 //! created one counts as stopped: it has a writable layer of its own) holds
 //! work that was never committed. `start` resumes a stopped or paused one
@@ -22,6 +22,11 @@ pub enum Command {
     Logs,
     Kill,
     Delete {
+        force: bool,
+    },
+    /// `rollback`: it changes the image under any container of the NAME,
+    /// which a stopped one would be resumed on.
+    Rollback {
         force: bool,
     },
 }
@@ -46,7 +51,8 @@ pub enum Refusal {
     /// The container is in a state nothing but waiting or `kill` changes
     /// (restarting, dead, being removed, unknown).
     Unusable(ContainerState),
-    /// `delete` without `--force` while a container of the image exists.
+    /// `delete` or `rollback` without `--force` while a container of the
+    /// image exists.
     InUse(ContainerState),
 }
 
@@ -73,11 +79,13 @@ pub enum Action {
     Nothing,
     /// `delete` with no container: remove the image.
     RemoveImage,
+    /// `rollback` with no container: make a snapshot the image.
+    Restore,
     Refuse(Refusal),
 }
 
 /// Leave to remove a container. Only [`decide`] makes one, and only for
-/// `kill` and `delete --force`; removing a container of a NAME takes one.
+/// `kill`, `delete --force` and `rollback --force`; removing a container of a NAME takes one.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Removal(());
 
@@ -99,12 +107,17 @@ pub fn decide(command: Command, state: Option<ContainerState>, recorded: bool) -
             Command::Kill if recorded => Action::CleanUp,
             Command::Kill => Action::Nothing,
             Command::Delete { .. } => Action::RemoveImage,
+            Command::Rollback { .. } => Action::Restore,
             Command::Use | Command::Commit | Command::Logs => Action::Refuse(Refusal::NoContainer),
         };
     };
     match command {
-        Command::Kill | Command::Delete { force: true } => Action::Remove(Removal(())),
-        Command::Delete { force: false } => Action::Refuse(Refusal::InUse(state)),
+        Command::Kill | Command::Delete { force: true } | Command::Rollback { force: true } => {
+            Action::Remove(Removal(()))
+        }
+        Command::Delete { force: false } | Command::Rollback { force: false } => {
+            Action::Refuse(Refusal::InUse(state))
+        }
         Command::Logs => Action::Logs,
         Command::Start => match state {
             Running => Action::Reuse,
@@ -166,7 +179,7 @@ mod tests {
         Some(Unknown),
     ];
 
-    const COMMANDS: [Command; 7] = [
+    const COMMANDS: [Command; 9] = [
         Command::Start,
         Command::Use,
         Command::Commit,
@@ -174,17 +187,25 @@ mod tests {
         Command::Kill,
         Command::Delete { force: false },
         Command::Delete { force: true },
+        Command::Rollback { force: false },
+        Command::Rollback { force: true },
     ];
 
-    /// No command but `kill` and `delete --force` removes a container, in
-    /// any state, with or without a record; those two always do.
+    /// No command but `kill`, `delete --force` and `rollback --force`
+    /// removes a container, in any state, with or without a record; those
+    /// three always do.
     #[test]
     fn only_kill_and_forced_delete_remove_a_container() {
         for command in COMMANDS {
             for state in STATES {
                 for recorded in [false, true] {
                     let action = decide(command, state, recorded);
-                    let asked = matches!(command, Command::Kill | Command::Delete { force: true });
+                    let asked = matches!(
+                        command,
+                        Command::Kill
+                            | Command::Delete { force: true }
+                            | Command::Rollback { force: true }
+                    );
                     assert_eq!(
                         action.removes_container(),
                         asked && state.is_some(),
@@ -261,6 +282,30 @@ mod tests {
             ),
             (Command::Delete { force: true }, None, Action::RemoveImage),
             (Command::Delete { force: true }, Some(Exited), remove()),
+            (Command::Rollback { force: false }, None, Action::Restore),
+            (
+                Command::Rollback { force: false },
+                Some(Running),
+                in_use(Running),
+            ),
+            (
+                Command::Rollback { force: false },
+                Some(Exited),
+                in_use(Exited),
+            ),
+            (
+                Command::Rollback { force: false },
+                Some(Created),
+                in_use(Created),
+            ),
+            (
+                Command::Rollback { force: false },
+                Some(Paused),
+                in_use(Paused),
+            ),
+            (Command::Rollback { force: true }, None, Action::Restore),
+            (Command::Rollback { force: true }, Some(Running), remove()),
+            (Command::Rollback { force: true }, Some(Exited), remove()),
         ];
         for (command, state, expected) in rows {
             for recorded in [false, true] {

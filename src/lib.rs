@@ -38,6 +38,7 @@ pub mod container;
 pub mod context;
 pub mod decision;
 pub mod error;
+pub mod history;
 pub mod home;
 pub mod lock;
 pub mod name;

@@ -27,6 +27,9 @@ impl Image {
         };
         validate_repository(repository).map_err(|reason| invalid(&reason))?;
         validate_tag(tag).map_err(|reason| invalid(&reason))?;
+        if crate::history::is_snapshot_repository(repository) {
+            return Err(invalid("redock keeps its snapshots there"));
+        }
         Ok(Image {
             repository: repository.to_string(),
             tag: tag.to_string(),
@@ -104,7 +107,7 @@ fn current_user() -> std::result::Result<String, String> {
 
 /// Checks a repository against Docker's reference grammar: an optional
 /// domain (with an optional port) followed by lower-case path components.
-fn validate_repository(repository: &str) -> std::result::Result<(), String> {
+pub(crate) fn validate_repository(repository: &str) -> std::result::Result<(), String> {
     if repository.is_empty() {
         return Err("the repository is empty".into());
     }
@@ -189,7 +192,7 @@ fn validate_path_component(part: &str) -> std::result::Result<(), String> {
 }
 
 /// `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`
-fn validate_tag(tag: &str) -> std::result::Result<(), String> {
+pub(crate) fn validate_tag(tag: &str) -> std::result::Result<(), String> {
     let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let bytes = tag.as_bytes();
     if bytes.is_empty() {

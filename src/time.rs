@@ -5,9 +5,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The current time as RFC 3339 (UTC, seconds).
 pub(crate) fn now_rfc3339() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    rfc3339(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64),
+    )
+}
+
+/// Seconds since the epoch as RFC 3339 (UTC, seconds).
+pub(crate) fn rfc3339(secs: i64) -> String {
     let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
     let (y, m, d) = civil_from_days(days);
     format!(
@@ -80,6 +86,7 @@ mod tests {
         );
         assert_eq!(parse_rfc3339("2026-11-28T20:00:00+01:00"), Some(1795892400));
         assert_eq!(parse_rfc3339("0001-01-01T00:00:00Z"), None);
+        assert_eq!(rfc3339(1795892400), "2026-11-28T19:00:00Z");
         let now = now_rfc3339();
         let secs = parse_rfc3339(&now).unwrap();
         assert!(

@@ -171,8 +171,21 @@ pub(super) fn delete(args: DeleteArgs, global: &GlobalArgs, ui: &Ui) -> Result<i
     let ctx = context(global, ui)?;
     for image in images {
         let container = Container::new(&ctx, image.clone(), None, Duration::ZERO)?;
-        container.delete(args.force)?;
-        ui.info(format!("deleted the image {image}"));
+        let pruned = container.delete(args.force)?;
+        ui.info(format!(
+            "deleted the image {image}{}",
+            match pruned.removed {
+                0 => String::new(),
+                1 => " and its snapshot".to_string(),
+                n => format!(" and its {n} snapshots"),
+            }
+        ));
+        for snapshot in pruned.in_use {
+            ui.warn(format!(
+                "kept the snapshot {}: a container or another image uses it",
+                snapshot.reference
+            ));
+        }
     }
     Ok(0)
 }

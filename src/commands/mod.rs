@@ -9,10 +9,12 @@
 //! - `ssh_config`: ssh-config (the Host blocks, and uninstalling the
 //!   Include line)
 //! - `config`: the remembered settings
+//! - `history`: history and rollback
 //! - `status`, `base`, and `completions` below
 
 mod base;
 mod config;
+mod history;
 mod lifecycle;
 mod provision;
 mod ssh;
@@ -91,6 +93,8 @@ fn run(cli: Cli, ui: &Ui) -> Result<i32> {
         Command::Commit(args) => lifecycle::commit(args, global, ui),
         Command::Kill(args) => lifecycle::kill(args, global, ui),
         Command::Delete(args) => lifecycle::delete(args, global, ui),
+        Command::History(args) => history::history(args, global, ui),
+        Command::Rollback(args) => history::rollback(args, global, ui),
         Command::Status(args) => status::status(args, global, ui),
         Command::Base(args) => base::base(args, global, ui),
         Command::Run(args) => provision::run(args, global, ui),
