@@ -4,6 +4,7 @@
 
 mod cli;
 mod engine;
+mod history;
 mod hostile;
 mod interop;
 mod interrupted;

@@ -5,6 +5,7 @@
 
 use std::sync::Once;
 
+use crate::history::{check_history_and_rollback, Snapshots};
 use crate::lifecycle::{check_kill, check_resume, ssh_ok, started_with_work, state_of};
 use crate::{Sandbox, FIXTURE_IMAGE};
 
@@ -180,4 +181,13 @@ fn podman_stopped_and_paused_containers_are_resumed() {
     sandbox.engine_ok(&["pause", &id]);
     check_resume(&sandbox, &name, &alias, &id, "paused");
     check_kill(&sandbox, &name, &alias);
+}
+
+/// History and rollback: commit, a squashed commit, `history`, rollback and
+/// its undoing, as under Docker; `delete` leaves no snapshot.
+#[test]
+#[ignore = "needs Podman: cargo xtask ci"]
+fn podman_history_and_rollback() {
+    podman_base_image();
+    check_history_and_rollback(Snapshots::new(Sandbox::podman()));
 }
