@@ -12,12 +12,10 @@ use crate::engine::base_image;
 use crate::lifecycle::{host_block_port, ssh_ok, state_of};
 use crate::Sandbox;
 
-/// A sandbox whose NAMEs' snapshots are removed with it, after its
-/// containers, pass or fail; and the images the test saw, for the checks
-/// of what is left.
+/// A sandbox and the images the test saw, for the checks of what is left;
+/// the sandbox removes the snapshots of its NAMEs with it.
 pub struct Snapshots {
     sandbox: Sandbox,
-    names: Vec<String>,
     /// Every image id `history` showed (without `sha256:`).
     pub seen: BTreeSet<String>,
 }
@@ -26,17 +24,15 @@ impl Snapshots {
     pub fn new(sandbox: Sandbox) -> Snapshots {
         Snapshots {
             sandbox,
-            names: Vec::new(),
             seen: BTreeSet::new(),
         }
     }
 
-    /// A NAME of the sandbox's own, its host name, and its alias; its
-    /// image and snapshots go with the sandbox.
+    /// A NAME of the sandbox's own and its alias; its image and snapshots
+    /// go with the sandbox.
     pub fn unique(&mut self, label: &str) -> (String, String) {
         let (name, hostname) = self.sandbox.unique(label);
         self.sandbox.owns_image(&name);
-        self.names.push(name.clone());
         (name, format!("{hostname}-container"))
     }
 
@@ -54,22 +50,7 @@ impl Snapshots {
 
     /// The names in NAME's snapshot repository.
     pub fn snapshot_names(&self, name: &str) -> Vec<String> {
-        let repository = redock::history::repository(name);
-        // No assertion: the sandbox's drop uses it, where a panic would
-        // abort.
-        let out = self
-            .sandbox
-            .engine()
-            .args(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"])
-            .arg(&repository)
-            .output()
-            .unwrap();
-        // Podman lists the other names of those images too.
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter(|l| l.trim_start_matches("localhost/").starts_with(&repository))
-            .map(String::from)
-            .collect()
+        snapshot_names(&self.sandbox, name)
     }
 
     /// The images the test saw that are dangling now (no name, no child).
@@ -108,21 +89,25 @@ impl Deref for Snapshots {
     }
 }
 
-impl Drop for Snapshots {
-    fn drop(&mut self) {
-        // The containers first: an image one of them uses would only lose
-        // its name and stay behind, dangling.
-        let ids = self.sandbox.container_ids();
-        if !ids.is_empty() {
-            let _ = self.engine().args(["rm", "-f", "-v"]).args(&ids).output();
-        }
-        for name in &self.names {
-            let _ = self.engine().args(["rmi", name.as_str()]).output();
-            for snapshot in self.snapshot_names(name) {
-                let _ = self.engine().args(["rmi", snapshot.as_str()]).output();
-            }
-        }
-    }
+/// The names in the snapshot repository of `name` (`repository:tag`), as
+/// the sandbox's engine lists them. No assertion: the sandbox's drop uses
+/// it, where a panic would abort.
+pub fn snapshot_names(sandbox: &Sandbox, name: &str) -> Vec<String> {
+    let repository = redock::history::repository(name);
+    let Ok(out) = sandbox
+        .engine()
+        .args(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"])
+        .arg(&repository)
+        .output()
+    else {
+        return Vec::new();
+    };
+    // Podman lists the other names of those images too.
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.trim_start_matches("localhost/").starts_with(&repository))
+        .map(String::from)
+        .collect()
 }
 
 fn bare(id: &str) -> String {

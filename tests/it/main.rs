@@ -29,7 +29,8 @@ pub const PODMAN_CONF: &str =
     "[containers]\ndefault_ulimits = [\"nofile=1024:20000\", \"nproc=4096:4096\"]\n";
 
 /// A temporary HOME with its own REDOCK_HOME and ssh config; on drop,
-/// every container it made and every image it registered are removed.
+/// every container it made and every image it registered, with its
+/// snapshots, are removed.
 pub struct Sandbox {
     dir: tempfile::TempDir,
     /// REDOCK_HOME's name in HOME.
@@ -151,7 +152,8 @@ impl Sandbox {
             .env("REDOCK_SSH_CONFIG", self.ssh_config())
             .env("USER", "redocktest")
             .env_remove("REDOCK_DOCKER")
-            .env_remove("REDOCK_LOCK_TIMEOUT");
+            .env_remove("REDOCK_LOCK_TIMEOUT")
+            .env_remove("REDOCK_SNAPSHOTS");
         if self.engine != "docker" {
             command.env("REDOCK_DOCKER", self.engine);
         }
@@ -315,6 +317,9 @@ impl Drop for Sandbox {
         }
         for image in self.images.borrow().iter() {
             let _ = self.engine().args(["rmi", "-f", image]).output();
+            for snapshot in history::snapshot_names(self, image) {
+                let _ = self.engine().args(["rmi", snapshot.as_str()]).output();
+            }
         }
     }
 }
