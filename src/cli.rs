@@ -62,17 +62,18 @@ REDOCK_SNAPSHOTS sets how many snapshots of a NAME a commit keeps (default 5; 0 
     Kill(KillArgs),
     /// Remove the image of each NAME and its snapshots
     Delete(DeleteArgs),
-    /// List the commits of NAME's image and its snapshots: 0 is the image, 1 the one it replaced…
+    /// List the commits of NAME's image, newest first, numbering the snapshots kept
     #[command(
-        after_help = "A commit keeps the image it replaces as a snapshot, REDOCK_SNAPSHOTS of them (default 5).\n\
-The image's log of commits keeps the newest 50, even when --squash made it one layer."
+        after_help = "0 is the image, 1 the image the last commit or rollback replaced, and so on.\n\
+A commit keeps REDOCK_SNAPSHOTS snapshots (default 5); older commits are listed without one.\n\
+The image's log keeps the newest 50 commits, also when --squash made it one layer."
     )]
     History(HistoryArgs),
-    /// Make a snapshot of NAME its image again; the image it replaces becomes a snapshot
+    /// Go back to a snapshot of NAME's image; the image it replaces becomes snapshot 1
     #[command(
-        after_help = "Refused while a container of NAME exists, running or stopped, as it would go on with\n\
-the image it was not made from: kill it first, or give --force, which kills it (what was\n\
-not committed is lost). `redock rollback NAME` again undoes a rollback."
+        after_help = "Refused while a container of NAME exists, running or stopped: `start` would resume it as it is.\n\
+--force kills it first, like `redock kill`: what was not committed is lost.\n\
+`redock rollback NAME` again undoes a rollback."
     )]
     Rollback(RollbackArgs),
     /// List redock's containers

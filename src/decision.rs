@@ -195,7 +195,7 @@ mod tests {
     /// removes a container, in any state, with or without a record; those
     /// three always do.
     #[test]
-    fn only_kill_and_forced_delete_remove_a_container() {
+    fn only_kill_and_the_forced_delete_and_rollback_remove_a_container() {
         for command in COMMANDS {
             for state in STATES {
                 for recorded in [false, true] {

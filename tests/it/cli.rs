@@ -102,7 +102,7 @@ fn help_and_version() {
     let sandbox = Sandbox::new();
     let out = sandbox.redock(["--help"]).success();
     for command in [
-        "start", "ssh", "commit", "kill", "delete", "status", "base", "logs",
+        "start", "ssh", "commit", "kill", "delete", "status", "base", "logs", "history", "rollback",
     ] {
         assert!(out.stdout.contains(command), "--help lacks {command}");
     }
