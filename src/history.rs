@@ -367,13 +367,17 @@ fn all_snapshots(docker: &Docker, name: &str) -> Result<Vec<Snapshot>> {
     Ok(snapshots)
 }
 
-/// Names the image `id` the newest snapshot of NAME.
+/// Names the image `id` the newest snapshot of NAME. An older snapshot
+/// of the same image (an interrupted commit or rollback leaves one) loses
+/// its name, so that no image is listed twice.
 pub fn keep(docker: &Docker, name: &str, id: &str) -> Result<Snapshot> {
-    let seq = all_snapshots(docker, name)?
-        .first()
-        .map_or(1, |newest| newest.seq + 1);
+    let existing = all_snapshots(docker, name)?;
+    let seq = existing.first().map_or(1, |newest| newest.seq + 1);
     let reference = format!("{}:{seq}", repository(name));
     docker.tag(id, &reference)?;
+    for twin in existing.iter().filter(|s| s.id == bare_id(id)) {
+        docker.rmi(&twin.reference, false)?;
+    }
     Ok(Snapshot {
         seq,
         reference,
