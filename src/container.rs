@@ -873,9 +873,9 @@ impl<'a> Container<'a> {
 
     /// Makes snapshot `number` (1: the newest) the image, keeping the image
     /// it replaces as the newest snapshot. While a container of the NAME
-    /// exists, running or not, this is refused (a stopped one would be
-    /// resumed on the image it was not made from), unless `force`, which
-    /// kills it first.
+    /// exists, running or not, this is refused (`start` would resume a
+    /// stopped one as it is, on the image it was made from), unless
+    /// `force`, which kills it first.
     pub fn rollback(&self, number: usize, force: bool) -> Result<history::RolledBack> {
         let _lock = self.lock()?;
         let name = self.image.name();

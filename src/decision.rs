@@ -4,8 +4,8 @@
 //! by a table.
 //!
 //! The rule: only `kill`, `delete --force` and `rollback --force`, which
-//! the user asked for, remove a container. Every other command leaves a container that exists
-//! alone, whatever its state: a running, paused or stopped container (a
+//! the user asked for, remove a container. Every other command leaves a
+//! container that exists alone, whatever its state: a running, paused or stopped container (a
 //! created one counts as stopped: it has a writable layer of its own) holds
 //! work that was never committed. `start` resumes a stopped or paused one
 //! rather than making a new one.
@@ -24,8 +24,8 @@ pub enum Command {
     Delete {
         force: bool,
     },
-    /// `rollback`: it changes the image under any container of the NAME,
-    /// which a stopped one would be resumed on.
+    /// `rollback`: a container of the NAME, even a stopped one, would go
+    /// on from the image it was made from, not the one rolled back to.
     Rollback {
         force: bool,
     },
@@ -85,7 +85,8 @@ pub enum Action {
 }
 
 /// Leave to remove a container. Only [`decide`] makes one, and only for
-/// `kill`, `delete --force` and `rollback --force`; removing a container of a NAME takes one.
+/// `kill`, `delete --force` and `rollback --force`; removing a container
+/// of a NAME takes one.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Removal(());
 
