@@ -21,7 +21,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use docker_exec::{Docker, ImageInfo};
+use docker_exec::{Docker, ImageInfo, StableHash};
 use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -81,7 +81,7 @@ impl Commit {
             author.unwrap_or_default()
         );
         Commit {
-            id: format!("{:016x}", fnv1a(seed.as_bytes()))[..12].to_string(),
+            id: format!("{:016x}", StableHash::of(seed.as_bytes()))[..12].to_string(),
             time: time::now_rfc3339(),
             message: bounded(message, MAX_MESSAGE),
             author: bounded(author, MAX_AUTHOR),
@@ -245,16 +245,6 @@ fn decode_text(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// FNV-1a, 64 bits: stable across runs, builds and machines.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf29ce484222325;
-    for byte in bytes {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(0x100000001b3);
-    }
-    hash
-}
-
 /// The repository of NAME's snapshots: `redock-snapshots/<slug>-<hash>`,
 /// the slug (at most 40 characters of NAME, lower case) for people, the
 /// hash of the whole NAME to keep two NAMEs apart. It satisfies Docker's
@@ -274,7 +264,7 @@ pub fn repository(name: &str) -> String {
     }
     slug.truncate(40);
     let slug = slug.trim_end_matches('-');
-    let hash = format!("{:016x}", fnv1a(name.as_bytes()));
+    let hash = format!("{:016x}", StableHash::of(name.as_bytes()));
     if slug.is_empty() {
         format!("{NAMESPACE}/{hash}")
     } else {
@@ -794,11 +784,14 @@ mod tests {
     fn snapshot_repositories() {
         assert_eq!(
             repository("alice:web"),
-            format!("redock-snapshots/alice-web-{:016x}", fnv1a(b"alice:web"))
+            format!(
+                "redock-snapshots/alice-web-{:016x}",
+                StableHash::of(b"alice:web")
+            )
         );
         // The hash is FNV-1a's, the same on every machine and run.
-        assert_eq!(fnv1a(b""), 0xcbf29ce484222325);
-        assert_eq!(fnv1a(b"a"), 0xaf63dc4c8601ec8c);
+        assert_eq!(StableHash::of(b""), 0xcbf29ce484222325);
+        assert_eq!(StableHash::of(b"a"), 0xaf63dc4c8601ec8c);
         // NAMEs that read alike get different repositories.
         assert_ne!(repository("a/b:c"), repository("a-b:c"));
         assert_ne!(repository("alice:Web"), repository("alice:web"));
@@ -824,7 +817,7 @@ mod tests {
         }
         assert_eq!(
             repository("_:_"),
-            format!("redock-snapshots/{:016x}", fnv1a(b"_:_"))
+            format!("redock-snapshots/{:016x}", StableHash::of(b"_:_"))
         );
     }
 

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use docker_exec::StableHash;
 use proc::Cmd;
 
 use crate::error::{shown, Error, ErrorKind, Result};
@@ -148,12 +149,8 @@ impl Home {
 
     /// A short, stable tag of this home for docker names.
     pub fn discriminator(&self) -> String {
-        // FNV-1a: stable across runs and platforms, unlike std's hasher.
-        let mut hash: u64 = 0xcbf29ce484222325;
-        for byte in self.dir.as_os_str().as_encoded_bytes() {
-            hash ^= u64::from(*byte);
-            hash = hash.wrapping_mul(0x100000001b3);
-        }
+        // The low 32 bits, as earlier versions named their containers.
+        let hash = StableHash::of(self.dir.as_os_str().as_encoded_bytes());
         format!("{:08x}", hash as u32)
     }
 

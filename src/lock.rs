@@ -16,6 +16,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use docker_exec::StableHash;
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
 
@@ -77,18 +78,8 @@ fn lock_path(home: &Home, kind: &str, key: &str) -> PathBuf {
         .collect();
     home.dir().join("locks").join(format!(
         "{kind}-{readable}-{:08x}.lock",
-        fnv1a(key.as_bytes())
+        StableHash::new().write(key.as_bytes()).finish_u32()
     ))
-}
-
-/// FNV-1a, folded to 32 bits: stable across runs and builds.
-fn fnv1a(bytes: &[u8]) -> u32 {
-    let mut hash: u64 = 0xcbf29ce484222325;
-    for byte in bytes {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(0x100000001b3);
-    }
-    (hash ^ (hash >> 32)) as u32
 }
 
 /// The wait from `REDOCK_LOCK_TIMEOUT`, else the default.

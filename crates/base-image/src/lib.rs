@@ -54,7 +54,7 @@ use recipe::MARKER;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use docker_exec::{CreateSpec, Docker, ImageInfo};
+use docker_exec::{CreateSpec, Docker, ImageInfo, StableHash};
 use proc::Tail;
 
 /// The image the recipe starts from unless told otherwise.
@@ -369,11 +369,7 @@ fn with_reference(mut info: ImageInfo, reference: &str) -> ImageInfo {
 /// share a tag and the same one is re-imported over its old tag.
 fn rootfs_reference(path: &Path) -> String {
     let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in canonical.as_os_str().as_encoded_bytes() {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
+    let hash = StableHash::of(canonical.as_os_str().as_encoded_bytes());
     format!("{ROOTFS_REPOSITORY}:{hash:016x}")
 }
 

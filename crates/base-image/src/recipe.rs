@@ -4,6 +4,8 @@
 //! The recipe's version is a hash of its text, so any change to a script
 //! changes the label and makes existing base images out of date.
 
+use docker_exec::StableHash;
+
 /// One step: what progress shows, and the `/bin/sh` script that does it.
 #[derive(Clone, Debug)]
 pub(crate) struct Step {
@@ -316,25 +318,19 @@ pub(crate) fn build_script(steps: &[Step], apt_proxy: Option<&str>) -> String {
 /// [`VERSION`], over these steps' scripts, so that the recipe without a
 /// mirror and extra packages keeps [`VERSION`].
 pub(crate) fn version(steps: &[Step]) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let parts = [INIT_SCRIPT, SSHD_CONFIG]
         .into_iter()
         .chain(steps.iter().map(|s| s.script.as_str()));
-    for part in parts {
-        for byte in part.bytes() {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        hash ^= 0xff;
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{hash:016x}")
+    let hash = parts.fold(StableHash::new(), |hash, part| {
+        hash.write(part.as_bytes()).separator()
+    });
+    format!("{:016x}", hash.finish())
 }
 
 /// FNV-1a over the recipe's text, computed at compile time.
 const fn recipe_hash() -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let parts: [&str; 2] = [INIT_SCRIPT, SSHD_CONFIG];
+    let mut hash = StableHash::new();
     let mut p = 0;
     while p < parts.len() + STEPS.len() {
         let bytes = if p < parts.len() {
@@ -342,18 +338,10 @@ const fn recipe_hash() -> u64 {
         } else {
             STEPS[p - parts.len()].1.as_bytes()
         };
-        let mut i = 0;
-        while i < bytes.len() {
-            hash ^= bytes[i] as u64;
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-            i += 1;
-        }
-        // A separator, so that moving text between parts changes the hash.
-        hash ^= 0xff;
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        hash = hash.write(bytes).separator();
         p += 1;
     }
-    hash
+    hash.finish()
 }
 
 const fn hex(value: u64) -> [u8; 16] {

@@ -51,11 +51,13 @@
 //! tested against outputs recorded from real engines in `fixtures/docker/`.
 
 mod error;
+mod hash;
 mod parse;
 
 pub mod args;
 
 pub use error::{Error, ErrorKind};
+pub use hash::StableHash;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
