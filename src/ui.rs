@@ -63,3 +63,29 @@ impl Ui {
         std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
     }
 }
+
+/// Columns aligned by padding, two spaces apart, with no trailing blanks:
+/// the shape of `status` and `history`.
+pub fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+    let mut widths = header.map(|h| h.chars().count());
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cols: &[String]| {
+        let text: Vec<String> = cols
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        out.push_str(text.join("  ").trim_end());
+        out.push('\n');
+    };
+    line(&header.map(String::from));
+    for row in rows {
+        line(row);
+    }
+    out
+}

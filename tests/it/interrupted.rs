@@ -10,7 +10,8 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+
+use test_support::processes::{assert_gone, wait_for_pids};
 
 use crate::engine::base_image;
 use crate::lifecycle::{host_block_port, published_port, ssh_ok};
@@ -189,16 +190,6 @@ fn hanging_wrapper(sandbox: &Sandbox, subcommand: &str, after: bool) -> (PathBuf
     (wrapper, pids)
 }
 
-/// Whether process `pid` is gone (a zombie no longer runs).
-fn gone(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => true,
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
-    }
-}
-
 /// A CLI that hangs at a step of `start`: redock fails at the deadline of
 /// that call with one line, and leaves no container, no Host block and no
 /// process.
@@ -230,19 +221,8 @@ fn a_hanging_engine_leaves_nothing_behind() {
         let program = wrapper.file_name().unwrap().to_string_lossy();
         out.assert_one_line_error(&format!("`{program} {point} "));
         out.assert_one_line_error("(timed out after 8 s)");
-        let pids: Vec<i32> = std::fs::read_to_string(&pids)
-            .unwrap_or_else(|_| panic!("{context}: the wrapper never hung"))
-            .split_whitespace()
-            .map(|p| p.parse().unwrap())
-            .collect();
-        let waited = Instant::now();
-        while !pids.iter().all(|&pid| gone(pid)) {
-            assert!(
-                waited.elapsed() < Duration::from_secs(30),
-                "{context}: left {pids:?}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        assert!(pids.exists(), "{context}: the wrapper never hung");
+        assert_gone(&wait_for_pids(&pids));
         assert!(sandbox.container_ids().is_empty(), "{context}");
         check_whole(&sandbox, &name, &alias, &context);
     }

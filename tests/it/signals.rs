@@ -2,12 +2,13 @@
 //! or at SIGTERM, with one line, and leaves no process behind. No engine is
 //! needed: a fake `REDOCK_DOCKER` hangs, with a grandchild, on `ps`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
+use test_support::processes::{assert_gone, wait_for_pids};
 
 use crate::Sandbox;
 
@@ -34,45 +35,6 @@ fn hanging_docker(sandbox: &Sandbox) -> (PathBuf, PathBuf) {
         .unwrap();
     assert!(status.success());
     (program, pids)
-}
-
-/// Whether process `pid` is gone (a zombie no longer runs).
-fn gone(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => true,
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
-    }
-}
-
-/// Waits, with a bound far above what it takes, for `pids` to be written
-/// and returns the pids in it.
-fn wait_for_pids(pids: &Path) -> Vec<i32> {
-    let start = Instant::now();
-    while !pids.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "the fake never ran"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    std::fs::read_to_string(pids)
-        .unwrap()
-        .split_whitespace()
-        .map(|p| p.parse().unwrap())
-        .collect()
-}
-
-fn assert_gone(pids: &[i32]) {
-    let start = Instant::now();
-    while !pids.iter().all(|&pid| gone(pid)) {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "left behind: {pids:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]

@@ -950,16 +950,6 @@ mod tests {
         (program, pids)
     }
 
-    /// Whether process `pid` is gone (a zombie no longer runs).
-    fn gone(pid: i32) -> bool {
-        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-            Err(_) => true,
-            Ok(stat) => stat
-                .rsplit_once(')')
-                .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
-        }
-    }
-
     #[test]
     fn a_hanging_call_fails_at_its_deadline_and_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
@@ -986,17 +976,9 @@ mod tests {
         );
         // The grandchild held the output pipe: returning at all shows it died.
         assert!(started.elapsed() < Duration::from_secs(60));
-        let pids: Vec<i32> = std::fs::read_to_string(&pids)
-            .unwrap()
-            .split_whitespace()
-            .map(|p| p.parse().unwrap())
-            .collect();
+        let pids = test_support::processes::wait_for_pids(&pids);
         assert_eq!(pids.len(), 2);
-        let start = std::time::Instant::now();
-        while !pids.iter().all(|&pid| gone(pid)) {
-            assert!(start.elapsed() < Duration::from_secs(30), "left: {pids:?}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        test_support::processes::assert_gone(&pids);
 
         // Every short call has the deadline.
         let error = docker

@@ -7,35 +7,10 @@ fn sh(script: &str) -> Cmd {
     Cmd::new("sh").args(["-c", script])
 }
 
-/// Whether process `pid` is gone: no such process, or a zombie that no
-/// longer runs (its parent, init for an orphan, reaps it in its own time).
-fn gone(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => true,
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
-    }
-}
-
-/// Waits, with a bound far above what it takes, until every pid written to
-/// `file` is gone; fails naming those left.
+/// Waits until every pid written to `file` is gone; fails naming those
+/// left.
 fn assert_all_gone(file: &Path) {
-    let pids: Vec<i32> = std::fs::read_to_string(file)
-        .unwrap()
-        .split_whitespace()
-        .map(|p| p.parse().unwrap())
-        .collect();
-    assert!(!pids.is_empty());
-    let start = Instant::now();
-    while !pids.iter().all(|&pid| gone(pid)) {
-        let left: Vec<_> = pids.iter().filter(|&&pid| !gone(pid)).collect();
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "left behind: {left:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    test_support::processes::assert_gone(&test_support::processes::wait_for_pids(file));
 }
 
 /// A script that starts a grandchild `sleep`, writes its own pid and the

@@ -7,11 +7,11 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use proc::{Cmd, ProcessErrorKind};
+use test_support::processes::{assert_gone, wait_for_pids};
 
 const CHILD: &str = "PROC_SIGNALS_TEST_CHILD";
 
@@ -63,43 +63,6 @@ fn child(dir: &Path) {
     std::process::exit(99);
 }
 
-fn wait_for(path: &Path) -> Vec<i32> {
-    let start = Instant::now();
-    while !path.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "{path:?} never came"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    std::fs::read_to_string(path)
-        .unwrap()
-        .split_whitespace()
-        .map(|p| p.parse().unwrap())
-        .collect()
-}
-
-/// Whether process `pid` is gone (a zombie no longer runs).
-fn gone(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => true,
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
-    }
-}
-
-fn assert_gone(pids: &[i32]) {
-    let start = Instant::now();
-    while !pids.iter().all(|&pid| gone(pid)) {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "left behind: {pids:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn interrupted_children_die_and_a_second_signal_ends_the_program() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
@@ -121,7 +84,7 @@ fn interrupted_children_die_and_a_second_signal_ends_the_program() {
     assert_eq!(line(), "missing: NotFound\n");
 
     let first: PathBuf = dir.path().join("first");
-    let first = wait_for(&first);
+    let first = wait_for_pids(&first);
     kill(pid, Signal::SIGTERM).unwrap();
     let error = line();
     assert!(
@@ -133,7 +96,7 @@ fn interrupted_children_die_and_a_second_signal_ends_the_program() {
     assert_eq!(line(), "cleaned up\n");
     assert_eq!(line(), "exit code: 143\n");
 
-    let second = wait_for(&dir.path().join("second"));
+    let second = wait_for_pids(&dir.path().join("second"));
     kill(pid, Signal::SIGINT).unwrap();
     let status = child.wait().unwrap();
     // The second signal ends the program by its default action.

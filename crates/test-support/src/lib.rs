@@ -24,6 +24,8 @@
 //! // … the test; dropping `cleanup` removes the container, pass or fail.
 //! ```
 
+pub mod processes;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use docker_exec::Docker;
