@@ -563,6 +563,38 @@ mod tests {
         assert_eq!(reason(&err), "too many levels of symbolic links");
     }
 
+    /// Every way a dry run's home could change its files: none does.
+    #[test]
+    fn a_dry_run_home_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::resolve(&dir.path().join("home"))
+            .unwrap()
+            .with_dry_run(true);
+        home.ensure().unwrap();
+        assert!(!home.dir().exists());
+        assert_eq!(home.public_key().unwrap(), DRY_RUN_PUBLIC_KEY);
+        home.locked(|| home.write_file(&home.ssh_config(), b"Host x\n", 0o600))
+            .unwrap();
+        crate::lock::sweep(&home).unwrap();
+        drop(crate::lock::name(&home, "alice:web", &crate::Ui::new(0, true)).unwrap());
+        assert!(!home.dir().exists());
+
+        let real = Home::resolve(&dir.path().join("home")).unwrap();
+        real.ensure().unwrap();
+        fs::write(real.private_key(), "key").unwrap();
+        fs::set_permissions(real.private_key(), fs::Permissions::from_mode(0o644)).unwrap();
+        let repairs = home.repair_modes().unwrap();
+        assert_eq!(repairs.len(), 1);
+        assert_eq!((repairs[0].from, repairs[0].to), (0o644, 0o600));
+        let mode = fs::metadata(real.private_key())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o7777, 0o644);
+        let files: Vec<_> = fs::read_dir(real.dir()).unwrap().flatten().collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+    }
+
     #[test]
     fn wrong_modes_are_repaired_and_told() {
         let dir = tempfile::tempdir().unwrap();

@@ -126,8 +126,7 @@ fn report_include(ctx: &Context, outcome: &IncludeOutcome) {
              so that no option of yours comes before redock's Host blocks"
         )),
         IncludeOutcome::DryRun(diff) => {
-            ctx.ui
-                .info(format!("--dry-run: {path} would change like this:"));
+            crate::dry::note(format!("change {path}:"));
             print!("{diff}");
         }
         IncludeOutcome::ReadOnly(line) => ctx.ui.warn(format!(

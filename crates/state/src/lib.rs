@@ -428,6 +428,32 @@ mod tests {
         (dir, StateFile::new(path))
     }
 
+    /// A dry run's read and preview lock nothing and write nothing.
+    #[test]
+    fn preview_writes_nothing() {
+        let (dir, file) = file_with(b"{\"version\": 1, \"containers\": {}}\n");
+        assert_eq!(file.load_unlocked().unwrap(), State::default());
+        let (old, new) = file
+            .preview(|s| {
+                s.containers.insert("a:b".into(), record("a:b", "1"));
+            })
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            old.as_deref(),
+            Some(&b"{\"version\": 1, \"containers\": {}}\n"[..])
+        );
+        assert!(String::from_utf8(new)
+            .unwrap()
+            .contains("\"container_id\": \"1\""));
+        assert_eq!(file.preview(|_| {}).unwrap(), None);
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["state.json"]);
+    }
+
     #[test]
     fn missing_file_is_empty_state() {
         let dir = tempfile::tempdir().unwrap();
