@@ -43,7 +43,7 @@ fn engine_state(sandbox: &Sandbox, tag: &str) -> Vec<String> {
     lines.extend(
         images
             .lines()
-            .filter(|l| l.contains(tag) || l.starts_with("redock:base "))
+            .filter(|l| l.contains(tag) || l.contains("redock:base "))
             .map(String::from),
     );
     lines.sort();
@@ -97,10 +97,9 @@ fn refused_alike(sandbox: &Sandbox, tag: &str, args: &[&str]) {
     assert_eq!(out.stderr, real.stderr, "{args:?}");
 }
 
-/// A sandbox whose user has an ssh config of their own, a local file and
-/// directory to upload and sync, and remembered settings.
-fn sandbox_with_files() -> Sandbox {
-    let sandbox = Sandbox::new();
+/// `sandbox` with an ssh config of the user's own, and a local file and
+/// directory to upload and sync.
+pub fn with_files(sandbox: Sandbox) -> Sandbox {
     let ssh = sandbox.home().join(".ssh");
     std::fs::create_dir_all(&ssh).unwrap();
     std::fs::write(sandbox.ssh_config(), "Host *\n  User me\n").unwrap();
@@ -113,7 +112,7 @@ fn sandbox_with_files() -> Sandbox {
 #[ignore = "needs a Docker engine"]
 fn dryrun_on_a_fresh_name_changes_nothing() {
     base_image();
-    let sandbox = sandbox_with_files();
+    let sandbox = with_files(Sandbox::new());
     let (name, tag) = sandbox.unique("dry-fresh");
     let t = tag.as_str();
     let file = sandbox.home().join("dir/file");
@@ -189,7 +188,14 @@ fn dryrun_on_a_fresh_name_changes_nothing() {
 #[ignore = "needs a Docker engine"]
 fn dryrun_on_a_running_container_changes_nothing() {
     base_image();
-    let sandbox = sandbox_with_files();
+    check_on_a_running_container(&with_files(Sandbox::new()));
+}
+
+/// Every command that changes something, with `--dry-run`, on a running
+/// container of a NAME with an image and a snapshot, then on it stopped and
+/// paused: each tells its engine calls and diffs and changes nothing.
+pub fn check_on_a_running_container(sandbox: &Sandbox) {
+    let e = sandbox.engine_program();
     let (name, tag) = sandbox.unique("dry-running");
     let t = tag.as_str();
     let alias = format!("{tag}-container");
@@ -208,11 +214,12 @@ fn dryrun_on_a_running_container_changes_nothing() {
     )
     .unwrap();
     let id = sandbox.container_ids().pop().unwrap();
-    let rm = format!("would run: docker rm -f -v {id}");
+    let rm = format!("would run: {e} rm -f -v {id}");
+    let would = |verb: &str| format!("would run: {e} {verb} ");
 
     // Running and set up: no engine call, and no file but the record,
     // whose time a real start writes again.
-    let out = dry(&sandbox, t, &["start", "--no-ssh", &name], 0, &[]);
+    let out = dry(sandbox, t, &["start", "--no-ssh", &name], 0, &[]);
     let told: Vec<&str> = out
         .stdout
         .lines()
@@ -223,102 +230,95 @@ fn dryrun_on_a_running_container_changes_nothing() {
         "{out}"
     );
     dry(
-        &sandbox,
+        sandbox,
         t,
         &["kill", &name],
         0,
         &[&rm, &format!("-Host {alias}"), "known_hosts", "state.json"],
     );
     dry(
-        &sandbox,
+        sandbox,
         t,
         &["delete", "--force", &name],
         0,
-        &[
-            &rm,
-            &format!("would run: docker rmi {name}"),
-            "would run: docker rmi redock-snapshots/",
-        ],
+        &[&rm, &format!("{}{name}", would("rmi")), &would("rmi")],
     );
     dry(
-        &sandbox,
+        sandbox,
         t,
         &["commit", "-m", "dry", &name],
         0,
-        &["would run: docker tag ", "would run: docker commit ", &id],
+        &[&would("tag"), &would("commit"), &id],
     );
     dry(
-        &sandbox,
+        sandbox,
         t,
         &["commit", "--squash", &name],
         0,
-        &[&format!("would run: docker export {id} | docker import ")],
+        &[&format!("would run: {e} export {id} | {e} import ")],
     );
     dry(
-        &sandbox,
+        sandbox,
         t,
         &["rollback", "--force", &name],
         0,
-        &[
-            &rm,
-            "would run: docker tag redock-snapshots/",
-            "would run: docker rmi redock-snapshots/",
-        ],
+        &[&rm, &would("tag"), &would("rmi")],
+    );
+    let ssh = format!(
+        "would run: ssh -F {} {alias} -- touch /tmp/dry-run-ran",
+        sandbox.ssh_config().display()
     );
     dry(
-        &sandbox,
+        sandbox,
         t,
         &["run", &name, "--", "touch", "/tmp/dry-run-ran"],
         0,
-        &[&format!(
-            "would run: ssh -F {} {alias} -- touch /tmp/dry-run-ran",
-            sandbox.ssh_config().display()
-        )],
+        &[&ssh],
     );
     dry(
-        &sandbox,
+        sandbox,
         t,
         &["ssh", &name, "--", "touch", "/tmp/dry-run-ran"],
         0,
-        &["would run: ssh "],
+        &[&ssh],
     );
     dry(
-        &sandbox,
+        sandbox,
         t,
         &["install", &name, "curl"],
         0,
         &["would install curl in "],
     );
     dry(
-        &sandbox,
+        sandbox,
         t,
         &["upgrade", &name],
         0,
         &["would upgrade every package"],
     );
     dry(
-        &sandbox,
+        sandbox,
         t,
         &["upload", &name, file, "/tmp/dry-run-ran"],
         0,
         &["would upload "],
     );
     dry(
-        &sandbox,
+        sandbox,
         t,
         &["sync", &name, dir, "/tmp/dry-run-ran"],
         0,
         &["with rsync"],
     );
     dry(
-        &sandbox,
+        sandbox,
         t,
         &["ssh-config", "--uninstall"],
         0,
         &["-Include "],
     );
     dry(
-        &sandbox,
+        sandbox,
         t,
         &["config", "--unset", "mirror"],
         0,
@@ -329,24 +329,33 @@ fn dryrun_on_a_running_container_changes_nothing() {
         &["rollback", &name],
         &["start", "--no-ssh", "Bad Name"],
     ] {
-        refused_alike(&sandbox, t, args);
+        refused_alike(sandbox, t, args);
     }
     // Nothing ran in the container either.
     sandbox
         .redock(["run", &name, "--", "test", "!", "-e", "/tmp/dry-run-ran"])
         .success();
 
-    // Stopped: a dry start would start it again, and says so.
-    sandbox.engine_ok(&["stop", "-t", "1", &id]);
+    // Paused, then stopped: a dry start would resume it, and says so.
+    sandbox.engine_ok(&["pause", &id]);
     dry(
-        &sandbox,
+        sandbox,
         t,
         &["start", "--no-ssh", &name],
         0,
         &[
-            &format!("would run: docker start {id}"),
+            &format!("would run: {e} unpause {id}"),
             "would wait for sshd",
         ],
     );
-    dry(&sandbox, t, &["kill", &name], 0, &[&rm]);
+    sandbox.engine_ok(&["unpause", &id]);
+    sandbox.engine_ok(&["stop", "-t", "1", &id]);
+    dry(
+        sandbox,
+        t,
+        &["start", "--no-ssh", &name],
+        0,
+        &[&format!("would run: {e} start {id}"), "would wait for sshd"],
+    );
+    dry(sandbox, t, &["kill", &name], 0, &[&rm]);
 }
