@@ -8,7 +8,6 @@
 use std::ffi::OsString;
 
 use crate::cli::{GlobalArgs, InstallArgs, RunArgs, SyncArgs, UpgradeArgs, UploadArgs};
-use crate::context::Context;
 use crate::dry;
 use crate::error::Result;
 use crate::name::Image;
@@ -23,16 +22,14 @@ pub(super) fn run(args: RunArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32> {
     let ctx = context(global, ui)?;
     let host = provision::connect(&ctx, image)?;
     if ctx.dry_run {
-        dry::would_run(&ssh_line(&ctx, host.alias(), &args.command));
+        dry::would_run(&ssh_line(ctx.ssh_command(host.alias()), &args.command));
         return Ok(super::lifecycle::dry_run_done(&ctx));
     }
     Ok(host.run(&args.command, None)?)
 }
 
-/// The ssh command line that runs `command` in the container of `alias`,
-/// as a dry run tells it.
-pub(super) fn ssh_line(ctx: &Context, alias: &str, command: &[OsString]) -> String {
-    let mut argv = ctx.ssh_command(alias);
+/// The ssh command line `argv` that runs `command`, as a dry run tells it.
+pub(super) fn ssh_line(mut argv: Vec<OsString>, command: &[OsString]) -> String {
     if !command.is_empty() {
         argv.push("--".into());
         argv.extend(command.iter().cloned());

@@ -21,8 +21,7 @@ pub(super) fn ssh(args: SshArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32> {
     let argv = container.get_ssh_client_command()?;
     if ctx.dry_run {
         // A session changes nothing by itself; what it would run, it tells.
-        let alias = container.running_alias()?;
-        crate::dry::would_run(&super::provision::ssh_line(&ctx, &alias, &args.command));
+        crate::dry::would_run(&super::provision::ssh_line(argv, &args.command));
         return Ok(super::lifecycle::dry_run_done(&ctx));
     }
     exec(argv, &args.command)
