@@ -939,7 +939,11 @@ impl<'a> Container<'a> {
         let name = self.image.name();
         let state = self.look()?.first().map(|c| c.state);
         let killed = match decide(Command::Rollback { force }, state, false) {
-            Action::Remove(_) => self.kill_locked()?,
+            Action::Remove(_) => {
+                // A snapshot that is not there is refused before the kill.
+                history::check_snapshot(&self.ctx.docker, &name, number)?;
+                self.kill_locked()?
+            }
             Action::Restore => false,
             Action::Refuse(Refusal::InUse(state)) => {
                 return Err(Error::new(ErrorKind::ImageInUse {

@@ -327,6 +327,8 @@ pub fn check_on_a_running_container(sandbox: &Sandbox) {
     for args in [
         &["delete", &name][..],
         &["rollback", &name],
+        // No such snapshot: refused before --force kills anything.
+        &["rollback", "--force", "--to", "9", &name],
         &["start", "--no-ssh", "Bad Name"],
     ] {
         refused_alike(sandbox, t, args);
