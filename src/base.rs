@@ -91,7 +91,29 @@ pub fn options(home: &Home, mut options: BuildOptions, choices: &Choices) -> Res
 /// on the terminal); returns its id. It holds the image's lock meanwhile,
 /// so that parallel first starts build it once: the others wait, then find
 /// it built.
+///
+/// A dry run builds nothing: it says it would build the image, and answers
+/// with its name.
 pub fn ensure(ctx: &Context, options: &BuildOptions) -> Result<String> {
+    if ctx.dry_run {
+        if let Some(info) = ctx.docker.image_inspect(&options.target)? {
+            let current =
+                info.labels.get(base_image::RECIPE_LABEL) == Some(&options.recipe_version());
+            if current && !options.rebuild {
+                return Ok(info.id);
+            }
+        }
+        let from = match (&options.rootfs, &options.from) {
+            (Some(rootfs), _) => format!("the root file system {}", rootfs.display()),
+            (None, Some(from)) => from.clone(),
+            (None, None) => base_image::DEFAULT_FROM.to_string(),
+        };
+        crate::dry::note(format!(
+            "build the base image {} from {from} (`redock base` shows each step)",
+            options.target
+        ));
+        return Ok(options.target.clone());
+    }
     let _lock = crate::lock::base_image(&ctx.home, &options.target, &ctx.ui)?;
     let ui = &ctx.ui;
     Ok(base_image::ensure(&ctx.docker, options, &mut |p| {

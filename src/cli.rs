@@ -35,7 +35,7 @@ pub struct GlobalArgs {
     /// Say only what went wrong
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Print the change to your SSH client config instead of writing it
+    /// Change nothing: print each engine call and file change the command would make, and exit as it would
     #[arg(long, global = true)]
     pub dry_run: bool,
     /// The SSH client config that gets the Include line [default: ~/.ssh/config; env: REDOCK_SSH_CONFIG]

@@ -251,8 +251,7 @@ impl<'a> Container<'a> {
             .partition(|c| c.labels.get(labels::NAME) == Some(&self.image.name()));
         // An unusable state file stops the start before anything is made.
         let recorded = ctx
-            .state
-            .load()?
+            .load_state()?
             .containers
             .contains_key(&self.image.name());
         // The key pair (and REDOCK_HOME) before any container is touched.
@@ -299,6 +298,10 @@ impl<'a> Container<'a> {
         };
         // Its alias, host name and transport are the container's own.
         let (alias, hostname, transport) = self.adopt(&info, transport);
+        if ctx.dry_run && outcome != Outcome::Reused {
+            // A dry run did not resume it: there is no sshd to ask.
+            return self.plan_ssh_access(info.id, alias, transport, outcome);
+        }
         // The port may have changed with a restart, and the host key with a
         // new container under the same alias: both are read again, once
         // sshd answers.
@@ -407,6 +410,10 @@ impl<'a> Container<'a> {
         };
         copy_public_key(ctx, &id, public_key)?;
         ctx.docker.start(&id)?;
+        if ctx.dry_run {
+            guard.armed = false;
+            return self.plan_ssh_access(id, alias, chosen, Outcome::Created);
+        }
         let endpoint = self.ssh_endpoint(&id, chosen)?;
         let host_key = self.read_host_key(&id)?;
         let include =
@@ -590,10 +597,54 @@ impl<'a> Container<'a> {
             },
             created_at: now_rfc3339(),
         };
-        ctx.state.update(|state| {
+        ctx.update_state(|state| {
             state.containers.insert(record.name.clone(), record);
         })?;
         Ok(include)
+    }
+
+    /// What a dry run says of the SSH access of a container it would have
+    /// started: the host key and the port are known only once it runs, so
+    /// the known_hosts entry and the Host block are told in words, and the
+    /// user's config as a diff (`Running::include`). The endpoint of the
+    /// tcp transport is `127.0.0.1:0`, as the port is not known.
+    fn plan_ssh_access(
+        &self,
+        id: String,
+        alias: String,
+        transport: Transport,
+        outcome: Outcome,
+    ) -> Result<Running> {
+        let ctx = self.ctx;
+        let endpoint = match transport {
+            Transport::Tcp => Endpoint::Tcp {
+                host: "127.0.0.1".into(),
+                port: 0,
+            },
+            Transport::Exec => self.exec_endpoint(&id),
+        };
+        crate::dry::note(format!(
+            "wait for sshd, then pin the container's host key as {alias} in {}",
+            ctx.home.known_hosts().display()
+        ));
+        crate::dry::note(format!(
+            "write the Host block of {alias} ({} transport) into {}",
+            transport.as_str(),
+            ctx.home.ssh_config().display()
+        ));
+        let include = ctx.user_config.ensure_include(&ctx.home, true)?;
+        crate::dry::note(format!(
+            "record the container of {} in {}",
+            self.image,
+            ctx.state.path().display()
+        ));
+        Ok(Running {
+            id,
+            alias,
+            endpoint,
+            outcome,
+            include,
+        })
     }
 
     /// Removes the Host block, the pinned key and the record of `alias`
@@ -690,6 +741,9 @@ impl<'a> Container<'a> {
             }
         };
         self.prune_snapshots(previous.as_ref(), &id, limit);
+        if docker.is_dry_run() {
+            return Ok(id);
+        }
         if let Some(image) = docker.image_inspect(&id)? {
             // overlay2 refuses to mount more than 127 layers.
             if image.layers >= 100 {
@@ -744,7 +798,7 @@ impl<'a> Container<'a> {
     fn kill_locked(&self) -> Result<bool> {
         let ctx = self.ctx;
         let containers = self.look()?;
-        let record = ctx.state.load()?.containers.remove(&self.image.name());
+        let record = ctx.load_state()?.containers.remove(&self.image.name());
         match decide(
             Command::Kill,
             containers.first().map(|c| c.state),
@@ -776,7 +830,7 @@ impl<'a> Container<'a> {
             self.revoke_ssh_access(alias)?;
         }
         let name = self.image.name();
-        ctx.state.update(|state| {
+        ctx.update_state(|state| {
             state.containers.remove(&name);
         })?;
         Ok(!containers.is_empty() || record.is_some() || !aliases.is_empty())
@@ -802,6 +856,10 @@ impl<'a> Container<'a> {
                     failed.get_or_insert(error);
                 }
             }
+        }
+        if docker.is_dry_run() {
+            // Nothing was removed: there is nothing to make sure of.
+            return Ok(());
         }
         let ids: Vec<String> = containers.iter().map(|c| c.id.clone()).collect();
         let waiting = Instant::now();
@@ -881,7 +939,11 @@ impl<'a> Container<'a> {
         let name = self.image.name();
         let state = self.look()?.first().map(|c| c.state);
         let killed = match decide(Command::Rollback { force }, state, false) {
-            Action::Remove(_) => self.kill_locked()?,
+            Action::Remove(_) => {
+                // A snapshot that is not there is refused before the kill.
+                history::check_snapshot(&self.ctx.docker, &name, number)?;
+                self.kill_locked()?
+            }
             Action::Restore => false,
             Action::Refuse(Refusal::InUse(state)) => {
                 return Err(Error::new(ErrorKind::ImageInUse {
@@ -982,6 +1044,12 @@ impl Drop for Guard<'_> {
 fn copy_public_key(ctx: &Context, id: &str, public_key: &str) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let home = ctx.home.dir();
+    if ctx.dry_run {
+        // The staged files are not made; the copy is told with their name.
+        let staged = home.join(lock::temp_prefix(".pubkey-")).join(".ssh");
+        ctx.docker.cp_into(&staged, id, "/root/")?;
+        return Ok(());
+    }
     let dir = tempfile::Builder::new()
         .prefix(&lock::temp_prefix(".pubkey-"))
         .tempdir_in(home)

@@ -16,6 +16,10 @@ use crate::ui::Ui;
 
 /// What every operation needs: the engine, redock's files, the user's
 /// ssh config and the terminal.
+///
+/// `dry_run` is decided here and nowhere else: a dry run's `Context` holds
+/// a dry-run `Docker` and `Home` (see [`crate::dry`]), so that a command
+/// reaches neither the engine nor a file with a change whatever it does.
 pub struct Context {
     pub docker: Docker,
     pub home: Home,
@@ -33,6 +37,12 @@ impl Context {
         dry_run: bool,
         ui: Ui,
     ) -> Context {
+        let docker = if dry_run {
+            docker.dry_run(crate::dry::would_run)
+        } else {
+            docker
+        };
+        let home = home.with_dry_run(dry_run);
         let state = StateFile::new(home.state_file());
         Context {
             docker,
@@ -48,8 +58,40 @@ impl Context {
     /// [`Home::repair_modes`]), saying what changed.
     pub fn repair_modes(&self) -> Result<()> {
         for repair in self.home.repair_modes()? {
-            self.ui.warn(repair.to_string());
+            if self.dry_run {
+                crate::dry::note(format!(
+                    "change the mode of {} from {:04o} to {:04o}: {}",
+                    repair.path.display(),
+                    repair.from,
+                    repair.to,
+                    repair.why
+                ));
+            } else {
+                self.ui.warn(repair.to_string());
+            }
         }
+        Ok(())
+    }
+
+    /// The state file's contents; a dry run reads it without a lock.
+    pub fn load_state(&self) -> Result<state::State> {
+        Ok(if self.dry_run {
+            self.state.load_unlocked()?
+        } else {
+            self.state.load()?
+        })
+    }
+
+    /// Changes the state file with `f`; a dry run tells the change as a
+    /// diff instead.
+    pub fn update_state(&self, f: impl FnOnce(&mut state::State)) -> Result<()> {
+        if self.dry_run {
+            if let Some((old, new)) = self.state.preview(f)? {
+                crate::dry::file_change(self.state.path(), old.as_deref(), &new);
+            }
+            return Ok(());
+        }
+        self.state.update(f)?;
         Ok(())
     }
 

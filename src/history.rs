@@ -427,22 +427,7 @@ pub struct RolledBack {
 pub fn rollback(docker: &Docker, name: &str, number: usize) -> Result<RolledBack> {
     let current = docker.image_inspect(name)?;
     let current_id = current.as_ref().map(|i| i.id.as_str());
-    let snapshots = snapshots(docker, name, current_id)?;
-    let Some(restored) = number
-        .checked_sub(1)
-        .and_then(|i| snapshots.get(i))
-        .cloned()
-    else {
-        let has = match snapshots.len() {
-            0 => "it has none".to_string(),
-            1 => "it has 1".to_string(),
-            n => format!("it has {n}, 1 to {n}"),
-        };
-        return Err(
-            Error::other(format!("{name} has no snapshot {number}: {has}"))
-                .with_hint(format!("`redock history {name}` lists them")),
-        );
-    };
+    let restored = snapshot_numbered(docker, name, current_id, number)?;
     let kept = match current_id {
         Some(id) => Some(keep(docker, name, id)?),
         None => None,
@@ -454,6 +439,44 @@ pub fn rollback(docker: &Docker, name: &str, number: usize) -> Result<RolledBack
         kept,
         killed: false,
     })
+}
+
+/// Snapshot `number` (1: the newest) of NAME, whose image is `current`;
+/// an error saying which there are when there is no such snapshot.
+fn snapshot_numbered(
+    docker: &Docker,
+    name: &str,
+    current: Option<&str>,
+    number: usize,
+) -> Result<Snapshot> {
+    let snapshots = snapshots(docker, name, current)?;
+    match number.checked_sub(1).and_then(|i| snapshots.get(i)) {
+        Some(snapshot) => Ok(snapshot.clone()),
+        None => {
+            let has = match snapshots.len() {
+                0 => "it has none".to_string(),
+                1 => "it has 1".to_string(),
+                n => format!("it has {n}, 1 to {n}"),
+            };
+            Err(
+                Error::other(format!("{name} has no snapshot {number}: {has}"))
+                    .with_hint(format!("`redock history {name}` lists them")),
+            )
+        }
+    }
+}
+
+/// Checks that NAME has snapshot `number`, with the error [`rollback`]
+/// would give, so that `rollback --force` kills nothing before refusing.
+pub fn check_snapshot(docker: &Docker, name: &str, number: usize) -> Result<()> {
+    let current = docker.image_inspect(name)?;
+    snapshot_numbered(
+        docker,
+        name,
+        current.as_ref().map(|i| i.id.as_str()),
+        number,
+    )
+    .map(drop)
 }
 
 /// Removes every snapshot of NAME (for `delete`).

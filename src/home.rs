@@ -15,6 +15,8 @@ use crate::error::{shown, Error, ErrorKind, Result};
 #[derive(Clone, Debug)]
 pub struct Home {
     dir: PathBuf,
+    /// `--dry-run`: every change to the files is told (`crate::dry`), none made.
+    dry_run: bool,
 }
 
 /// The files redock keeps in its home, and what each is.
@@ -92,12 +94,30 @@ impl Home {
                 Err(e) => return Err(bad(format!("cannot be used: {}", reason(&e)))),
             }
         }
-        Ok(Home { dir })
+        Ok(Home {
+            dir,
+            dry_run: false,
+        })
     }
 
     /// The home at `dir`, taken as it is.
     pub fn at(dir: impl Into<PathBuf>) -> Home {
-        Home { dir: dir.into() }
+        Home {
+            dir: dir.into(),
+            dry_run: false,
+        }
+    }
+
+    /// The same home for a dry run (`dry_run`): its files are read as
+    /// ever, and every change to them is told instead of made.
+    pub fn with_dry_run(mut self, dry_run: bool) -> Home {
+        self.dry_run = dry_run;
+        self
+    }
+
+    /// Whether changes are told instead of made.
+    pub fn is_dry_run(&self) -> bool {
+        self.dry_run
     }
 
     /// Whether a container's home label names this home: the label as
@@ -156,7 +176,12 @@ impl Home {
 
     /// Creates the directory (0700) when missing and tightens it when
     /// others can read it: it holds a private key.
+    /// A dry run leaves it as it is, or missing: what would be written
+    /// into it is told by the write itself.
     pub fn ensure(&self) -> Result<()> {
+        if self.dry_run {
+            return Ok(());
+        }
         match fs::metadata(&self.dir) {
             Ok(meta) if meta.is_dir() => {
                 if meta.permissions().mode() & 0o077 != 0 {
@@ -235,6 +260,15 @@ impl Home {
                 continue;
             }
             let to = from & !cleared;
+            if self.dry_run {
+                repairs.push(Repair {
+                    path,
+                    from,
+                    to,
+                    why,
+                });
+                continue;
+            }
             fs::set_permissions(&path, fs::Permissions::from_mode(to)).map_err(|e| {
                 Error::other(format!(
                     "{} has mode {from:04o}, which it must not ({why}), and cannot be changed: {e}",
@@ -257,7 +291,17 @@ impl Home {
 
     /// The public key, generating the key pair with `ssh-keygen` first when
     /// there is none (the original's `get_ssh_public_key`).
+    ///
+    /// A dry run that finds no pair tells that it would make one and
+    /// answers with [`DRY_RUN_PUBLIC_KEY`].
     pub fn public_key(&self) -> Result<String> {
+        if self.dry_run && !(self.private_key().exists() && self.public_key_path().exists()) {
+            crate::dry::note(format!(
+                "generate the key pair {} with ssh-keygen",
+                self.private_key().display()
+            ));
+            return Ok(DRY_RUN_PUBLIC_KEY.to_string());
+        }
         self.ensure_key_pair()?;
         let path = self.public_key_path();
         fs::read_to_string(&path).map_err(|e| Error::io(&path, e))
@@ -302,7 +346,11 @@ impl Home {
 
     /// Holds an exclusive lock on `<home>/lock` while `f` runs: the short
     /// read-modify-write sections on redock's own files go through here.
+    /// A dry run takes no lock (it would leave a lock file behind).
     pub fn locked<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        if self.dry_run {
+            return f();
+        }
         self.ensure()?;
         let path = self.dir.join("lock");
         let file = fs::OpenOptions::new()
@@ -318,7 +366,23 @@ impl Home {
     }
 }
 
-/// A mode [`Home::repair_modes`] changed.
+/// The public key a dry run that would generate the key pair goes on with.
+pub const DRY_RUN_PUBLIC_KEY: &str = "ssh-ed25519 NEW_KEY redock";
+
+impl Home {
+    /// Writes `contents` to `path` (one of the home's files) atomically,
+    /// with `mode`; a dry run tells the change as a diff instead.
+    pub fn write_file(&self, path: &Path, contents: &[u8], mode: u32) -> Result<()> {
+        if self.dry_run {
+            let old = fs::read(path).ok();
+            crate::dry::file_change(path, old.as_deref(), contents);
+            return Ok(());
+        }
+        write_atomic(path, contents, mode)
+    }
+}
+
+/// A mode [`Home::repair_modes`] changed (or, in a dry run, would change).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Repair {
     pub path: PathBuf,
@@ -343,7 +407,7 @@ impl std::fmt::Display for Repair {
 
 /// Writes `contents` to `path` atomically: a temporary file in the same
 /// directory, fsync, rename.
-pub(crate) fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
+fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut temp = tempfile::Builder::new()
         .prefix(&crate::lock::temp_prefix(".redock-"))
@@ -494,6 +558,38 @@ mod tests {
         symlink(root.join("loop"), root.join("loop")).unwrap();
         let err = canonical(&root.join("loop/x")).unwrap_err();
         assert_eq!(reason(&err), "too many levels of symbolic links");
+    }
+
+    /// Every way a dry run's home could change its files: none does.
+    #[test]
+    fn a_dry_run_home_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::resolve(&dir.path().join("home"))
+            .unwrap()
+            .with_dry_run(true);
+        home.ensure().unwrap();
+        assert!(!home.dir().exists());
+        assert_eq!(home.public_key().unwrap(), DRY_RUN_PUBLIC_KEY);
+        home.locked(|| home.write_file(&home.ssh_config(), b"Host x\n", 0o600))
+            .unwrap();
+        crate::lock::sweep(&home).unwrap();
+        drop(crate::lock::name(&home, "alice:web", &crate::Ui::new(0, true)).unwrap());
+        assert!(!home.dir().exists());
+
+        let real = Home::resolve(&dir.path().join("home")).unwrap();
+        real.ensure().unwrap();
+        fs::write(real.private_key(), "key").unwrap();
+        fs::set_permissions(real.private_key(), fs::Permissions::from_mode(0o644)).unwrap();
+        let repairs = home.repair_modes().unwrap();
+        assert_eq!(repairs.len(), 1);
+        assert_eq!((repairs[0].from, repairs[0].to), (0o644, 0o600));
+        let mode = fs::metadata(real.private_key())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o7777, 0o644);
+        let files: Vec<_> = fs::read_dir(real.dir()).unwrap().flatten().collect();
+        assert_eq!(files.len(), 1, "{files:?}");
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub mod commands;
 pub mod container;
 pub mod context;
 pub mod decision;
+pub mod dry;
 pub mod error;
 pub mod history;
 pub mod home;

@@ -40,11 +40,16 @@ const POLL: Duration = Duration::from_millis(25);
 /// A held lock; dropping it releases it.
 #[derive(Debug)]
 pub struct Lock {
-    _file: Flock<File>,
+    /// `None` for a dry run's, which takes none: it changes nothing, and
+    /// would leave REDOCK_HOME and a lock file behind.
+    _file: Option<Flock<File>>,
 }
 
 /// Takes the lock of NAME `name`, waiting for another redock holding it.
 pub fn name(home: &Home, name: &str, ui: &Ui) -> Result<Lock> {
+    if home.is_dry_run() {
+        return Ok(Lock { _file: None });
+    }
     make_home(home)?;
     let path = lock_path(home, "name", name);
     acquire(
@@ -58,6 +63,9 @@ pub fn name(home: &Home, name: &str, ui: &Ui) -> Result<Lock> {
 /// Takes the lock of building the base image `target`, so that parallel
 /// first starts build it once: the later ones find it built.
 pub fn base_image(home: &Home, target: &str, ui: &Ui) -> Result<Lock> {
+    if home.is_dry_run() {
+        return Ok(Lock { _file: None });
+    }
     make_home(home)?;
     let path = lock_path(home, "base", target);
     acquire(
@@ -112,7 +120,7 @@ fn acquire(path: &Path, holder: &str, limit: Duration, ui: &Ui) -> Result<Lock> 
     let mut told = false;
     loop {
         match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-            Ok(lock) => return Ok(Lock { _file: lock }),
+            Ok(lock) => return Ok(Lock { _file: Some(lock) }),
             Err((back, Errno::EWOULDBLOCK)) => file = back,
             Err((_, errno)) => return Err(Error::io(path, errno.into())),
         }
@@ -161,8 +169,9 @@ pub(crate) const TEMP_PREFIXES: [&str; 4] = [".keygen-", ".pubkey-", ".redock-",
 /// Removes the temporary files and directories in REDOCK_HOME whose maker
 /// is gone (killed before it could remove them), under the home lock.
 /// Those of live processes are theirs to remove.
+/// A dry run leaves them.
 pub fn sweep(home: &Home) -> Result<()> {
-    if !home.dir().is_dir() {
+    if home.is_dry_run() || !home.dir().is_dir() {
         return Ok(());
     }
     home.locked(|| {

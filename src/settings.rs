@@ -19,7 +19,7 @@ use std::io;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::home::{self, Home};
+use crate::home::Home;
 
 /// The format version this redock reads and writes.
 const VERSION: u64 = 1;
@@ -109,7 +109,7 @@ impl Settings {
                 let mut text = serde_json::to_string_pretty(&Value::Object(object))
                     .map_err(|e| Error::other(e.to_string()))?;
                 text.push('\n');
-                home::write_atomic(&home.settings_file(), text.as_bytes(), 0o600)?;
+                home.write_file(&home.settings_file(), text.as_bytes(), 0o600)?;
             }
             Ok(settings)
         })

@@ -126,13 +126,10 @@ pub fn check_values(home: &Home, proxy_command: Vec<String>) -> Result<()> {
 /// Writes (or replaces) the Host block of `alias` in redock's ssh_config.
 pub fn write_host_block(home: &Home, alias: &str, endpoint: &Endpoint) -> Result<()> {
     let options = host_block(home, alias, endpoint)?;
-    let path = home.ssh_config();
-    sshconfig::update_file(&path, None, |config: &mut Config| {
+    edit_host_blocks(home, |config: &mut Config| {
         config.set_host_block(alias, &options);
         true
     })
-    .map_err(|e| Error::new(ErrorKind::SshConfig { path: path.clone() }).with_source(e))?;
-    Ok(())
 }
 
 /// Removes the Host block of `alias` from redock's ssh_config, if present.
@@ -141,10 +138,23 @@ pub fn remove_host_block(home: &Home, alias: &str) -> Result<()> {
     if !path.exists() {
         return Ok(());
     }
-    sshconfig::update_file(&path, None, |config: &mut Config| {
-        config.remove_host_block(alias)
-    })
-    .map_err(|e| Error::new(ErrorKind::SshConfig { path: path.clone() }).with_source(e))?;
+    edit_host_blocks(home, |config: &mut Config| config.remove_host_block(alias))
+}
+
+/// Edits redock's ssh_config with `edit` (which says whether it changed
+/// anything); a dry run tells the change as a diff instead.
+fn edit_host_blocks(home: &Home, edit: impl FnOnce(&mut Config) -> bool) -> Result<()> {
+    let path = home.ssh_config();
+    if home.is_dry_run() {
+        let old = fs::read(&path).ok();
+        let mut config = Config::parse(old.as_deref().unwrap_or_default());
+        if edit(&mut config) {
+            crate::dry::file_change(&path, old.as_deref(), &config.to_bytes());
+        }
+        return Ok(());
+    }
+    sshconfig::update_file(&path, None, edit)
+        .map_err(|e| Error::new(ErrorKind::SshConfig { path: path.clone() }).with_source(e))?;
     Ok(())
 }
 
@@ -227,7 +237,7 @@ fn edit_known_hosts(home: &Home, alias: &str, entry: Option<&KnownHost>) -> Resu
         if new == old {
             return Ok(());
         }
-        home::write_atomic(&path, new.as_bytes(), 0o600)
+        home.write_file(&path, new.as_bytes(), 0o600)
     })
 }
 
@@ -633,53 +643,9 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// A unified diff of a change that inserts lines; enough context to place it.
+/// A unified diff of a change (see [`crate::dry::diff`]).
 fn diff(path: &Path, old: &[u8], new: &[u8]) -> String {
-    let old_text = String::from_utf8_lossy(old);
-    let new_text = String::from_utf8_lossy(new);
-    let old_lines: Vec<&str> = old_text.split_inclusive('\n').collect();
-    let new_lines: Vec<&str> = new_text.split_inclusive('\n').collect();
-    let prefix = old_lines
-        .iter()
-        .zip(&new_lines)
-        .take_while(|(a, b)| a == b)
-        .count();
-    let suffix = old_lines[prefix..]
-        .iter()
-        .rev()
-        .zip(new_lines[prefix..].iter().rev())
-        .take_while(|(a, b)| a == b)
-        .count();
-    let context = 3;
-    let start = prefix.saturating_sub(context);
-    let old_end = (old_lines.len() - suffix + context).min(old_lines.len());
-    let new_end = (new_lines.len() - suffix + context).min(new_lines.len());
-    let mut out = format!(
-        "--- {0}\n+++ {0}\n@@ -{1},{2} +{3},{4} @@\n",
-        path.display(),
-        start + 1,
-        old_end - start,
-        start + 1,
-        new_end - start
-    );
-    let line = |out: &mut String, mark: char, text: &str| {
-        out.push(mark);
-        out.push_str(text.trim_end_matches(['\n', '\r']));
-        out.push('\n');
-    };
-    for text in &old_lines[start..prefix] {
-        line(&mut out, ' ', text);
-    }
-    for text in &old_lines[prefix..old_lines.len() - suffix] {
-        line(&mut out, '-', text);
-    }
-    for text in &new_lines[prefix..new_lines.len() - suffix] {
-        line(&mut out, '+', text);
-    }
-    for text in &new_lines[new_lines.len() - suffix..new_end] {
-        line(&mut out, ' ', text);
-    }
-    out
+    crate::dry::diff(path, old, new)
 }
 
 #[cfg(test)]

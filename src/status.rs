@@ -66,7 +66,7 @@ pub fn rows(ctx: &Context, names: &[Image]) -> Result<Vec<Row>> {
             }
         })
         .collect();
-    let state = ctx.state.load()?;
+    let state = ctx.load_state()?;
     for record in state.containers.values() {
         if !rows
             .iter()

@@ -41,7 +41,12 @@ pub(super) fn base(args: BaseArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32> 
                 s.set_list(settings::WITH, &packages);
             }
         })?;
-        ui.info("remembered for later builds; `redock config` shows it");
+        if !ctx.dry_run {
+            ui.info("remembered for later builds; `redock config` shows it");
+        }
+    }
+    if ctx.dry_run {
+        return Ok(super::lifecycle::dry_run_done(&ctx));
     }
     println!("{}", options.target);
     Ok(0)

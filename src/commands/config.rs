@@ -9,19 +9,22 @@ use crate::ui::Ui;
 
 /// `redock config [--unset KEY]`.
 pub(super) fn config(args: ConfigArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32> {
-    let home = Home::from_env()?;
+    // A dry run's home tells the change to settings.json as a diff.
+    let home = Home::from_env()?.with_dry_run(global.dry_run);
     if let Some(name) = args.unset {
         let key = settings::key(&name)?;
         let set = Settings::load(&home)?.display(key).is_some();
         if !set {
             ui.info(format!("{} is not set", key.name));
-        } else if global.dry_run {
-            ui.info(format!("--dry-run: {} would be forgotten", key.name));
         } else {
             Settings::update(&home, |s| {
                 s.unset(key.name);
             })?;
-            ui.info(format!("forgot {}", key.name));
+            if global.dry_run {
+                ui.info("--dry-run: nothing was changed");
+            } else {
+                ui.info(format!("forgot {}", key.name));
+            }
         }
         return Ok(0);
     }

@@ -36,6 +36,9 @@ pub(super) fn rollback(args: RollbackArgs, global: &GlobalArgs, ui: &Ui) -> Resu
     let ctx = context(global, ui)?;
     let container = Container::new(&ctx, image.clone(), None, Duration::ZERO)?;
     let done = container.rollback(args.to as usize, args.force)?;
+    if ctx.dry_run {
+        return Ok(super::lifecycle::dry_run_done(&ctx));
+    }
     if done.killed {
         ui.info(format!("killed {image}"));
     }

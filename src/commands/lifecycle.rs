@@ -49,6 +49,9 @@ pub(super) fn start(args: StartArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32
         let container = Container::new(&ctx, image.clone(), Some(hostname), timeout)?;
         let running = container.start(transport)?;
         report_include(&ctx, &running.include);
+        if ctx.dry_run {
+            continue;
+        }
         let endpoint = running.endpoint.display();
         match running.outcome {
             Outcome::Created => ui.info(format!("started {image} ({endpoint})")),
@@ -71,7 +74,7 @@ pub(super) fn start(args: StartArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32
     }
     match last {
         Some(running) if interactive => exec(ctx.ssh_command(&running.alias), &[]),
-        _ => Ok(0),
+        _ => Ok(dry_run_done(&ctx)),
     }
 }
 
@@ -123,8 +126,7 @@ fn report_include(ctx: &Context, outcome: &IncludeOutcome) {
              so that no option of yours comes before redock's Host blocks"
         )),
         IncludeOutcome::DryRun(diff) => {
-            ctx.ui
-                .info(format!("--dry-run: {path} would change like this:"));
+            crate::dry::note(format!("change {path}:"));
             print!("{diff}");
         }
         IncludeOutcome::ReadOnly(line) => ctx.ui.warn(format!(
@@ -145,9 +147,11 @@ pub(super) fn commit(args: CommitArgs, global: &GlobalArgs, ui: &Ui) -> Result<i
     for image in images {
         let container = Container::new(&ctx, image.clone(), None, Duration::ZERO)?;
         let id = container.commit(args.message.as_deref(), args.author.as_deref(), args.squash)?;
-        ui.info(format!("committed {image} ({})", name::summarize_id(&id)));
+        if !ctx.dry_run {
+            ui.info(format!("committed {image} ({})", name::summarize_id(&id)));
+        }
     }
-    Ok(0)
+    Ok(dry_run_done(&ctx))
 }
 
 /// `redock kill NAME…`.
@@ -156,13 +160,16 @@ pub(super) fn kill(args: KillArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32> 
     let ctx = context(global, ui)?;
     for image in images {
         let container = Container::new(&ctx, image.clone(), None, Duration::ZERO)?;
-        if container.kill()? {
+        let killed = container.kill()?;
+        if ctx.dry_run {
+            continue;
+        } else if killed {
             ui.info(format!("killed {image}"));
         } else {
             ui.info(format!("no container of {image} was running"));
         }
     }
-    Ok(0)
+    Ok(dry_run_done(&ctx))
 }
 
 /// `redock delete NAME…`.
@@ -172,6 +179,9 @@ pub(super) fn delete(args: DeleteArgs, global: &GlobalArgs, ui: &Ui) -> Result<i
     for image in images {
         let container = Container::new(&ctx, image.clone(), None, Duration::ZERO)?;
         let pruned = container.delete(args.force)?;
+        if ctx.dry_run {
+            continue;
+        }
         ui.info(format!(
             "deleted the image {image}{}",
             match pruned.removed {
@@ -187,7 +197,15 @@ pub(super) fn delete(args: DeleteArgs, global: &GlobalArgs, ui: &Ui) -> Result<i
             ));
         }
     }
-    Ok(0)
+    Ok(dry_run_done(&ctx))
+}
+
+/// After a dry run, says that it changed nothing; the exit code, 0.
+pub(super) fn dry_run_done(ctx: &Context) -> i32 {
+    if ctx.dry_run {
+        ctx.ui.info("--dry-run: nothing was changed");
+    }
+    0
 }
 
 /// `redock logs NAME`.

@@ -19,6 +19,11 @@ pub(super) fn ssh(args: SshArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32> {
     ctx.repair_modes()?;
     let container = Container::new(&ctx, image, None, Duration::ZERO)?;
     let argv = container.get_ssh_client_command()?;
+    if ctx.dry_run {
+        // A session changes nothing by itself; what it would run, it tells.
+        crate::dry::would_run(&super::provision::ssh_line(argv, &args.command));
+        return Ok(super::lifecycle::dry_run_done(&ctx));
+    }
     exec(argv, &args.command)
 }
 

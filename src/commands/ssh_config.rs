@@ -68,9 +68,9 @@ fn uninstall(ctx: &Context) -> Result<i32> {
             .ui
             .info(format!("{path} does not include redock's ssh_config")),
         UninstallOutcome::DryRun(diff) => {
-            ctx.ui
-                .info(format!("--dry-run: {path} would change like this:"));
+            crate::dry::note(format!("change {path}:"));
             print!("{diff}");
+            ctx.ui.info("--dry-run: nothing was changed");
         }
         UninstallOutcome::ReadOnly(line) => {
             return Err(Error::other(format!("{path} is not writable"))

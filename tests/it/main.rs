@@ -3,6 +3,7 @@
 //! `cargo xtask ci`.
 
 mod cli;
+mod dryrun;
 mod engine;
 mod history;
 mod hostile;

@@ -191,3 +191,12 @@ fn podman_history_and_rollback() {
     podman_base_image();
     check_history_and_rollback(Snapshots::new(Sandbox::podman()));
 }
+
+/// `--dry-run` on every command that changes something, against Podman:
+/// nothing changes (see `dryrun::check_on_a_running_container`).
+#[test]
+#[ignore = "needs Podman: cargo xtask ci"]
+fn podman_dryrun_on_a_running_container_changes_nothing() {
+    podman_base_image();
+    crate::dryrun::check_on_a_running_container(&crate::dryrun::with_files(Sandbox::podman()));
+}

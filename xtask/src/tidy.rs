@@ -13,6 +13,11 @@
 //!   `.spawn()` or `CommandExt` in `crates/*/src` and `src/` elsewhere.
 //!   `sshconfig` (its `Match exec`), the test support crate, tests and
 //!   `#[cfg(test)]` items, xtask and build scripts are exempt.
+//! - [`Rule::FileWrite`]: in redock's own `src/`, only the modules that
+//!   tell a dry run's changes instead of making them ([`DRY_RUN_WRITERS`])
+//!   write, rename, remove or chmod a file or make a directory: no
+//!   `fs::write`, `OpenOptions`, `set_permissions`, `DirBuilder`,
+//!   `tempfile`, `update_file`… elsewhere, tests exempt.
 //! - [`Rule::Standalone`]: `sshconfig` depends on no crate of this
 //!   workspace.
 //! - [`Rule::ModuleDoc`]: the `lib.rs` and `main.rs` of every package begin
@@ -45,6 +50,15 @@ const SSHCONFIG: &str = "crates/sshconfig";
 /// Dev-only helpers of the engine tests: test code, exempt as tests are.
 const TEST_SUPPORT: &str = "crates/test-support";
 
+/// The modules of redock's `src/` that change files, each of which tells a
+/// dry run's change instead of making it (`Home::is_dry_run`).
+pub const DRY_RUN_WRITERS: &[&str] = &[
+    "src/home.rs",
+    "src/lock.rs",
+    "src/sshfiles.rs",
+    "src/container.rs",
+];
+
 /// Files forgiven a rule, each with its reason in a comment; empty, and
 /// best kept so. Tidy fails on an entry that no longer breaks its rule, so a
 /// stale entry cannot hide a new offence.
@@ -76,6 +90,8 @@ pub enum Rule {
     Print,
     /// Something outside the process layer spawns a program.
     Spawn,
+    /// A module of redock's that does not know dry runs changes a file.
+    FileWrite,
     /// [`ALLOWLIST`] names a file that keeps its rule.
     StaleAllowlist,
     /// `sshconfig` depends on a workspace crate.
@@ -91,6 +107,7 @@ impl Rule {
         match self {
             Rule::Print => "libraries never print or exit",
             Rule::Spawn => "only the process layer spawns programs",
+            Rule::FileWrite => "--dry-run changes no file",
             Rule::StaleAllowlist => "the allowlist names only offending files",
             Rule::Standalone => "sshconfig depends on nothing in this workspace",
             Rule::ModuleDoc => "every crate has a module doc",
@@ -174,6 +191,23 @@ const SPAWNS: &[Pattern] = &[
     pattern(&["CommandExt"], "CommandExt"),
 ];
 
+const FILE_WRITES: &[Pattern] = &[
+    pattern(&["fs", "::", "write"], "fs::write"),
+    pattern(&["fs", "::", "rename"], "fs::rename"),
+    pattern(&["fs", "::", "copy"], "fs::copy"),
+    pattern(&["fs", "::", "remove_file"], "fs::remove_file"),
+    pattern(&["fs", "::", "remove_dir"], "fs::remove_dir"),
+    pattern(&["fs", "::", "remove_dir_all"], "fs::remove_dir_all"),
+    pattern(&["fs", "::", "create_dir"], "fs::create_dir"),
+    pattern(&["fs", "::", "create_dir_all"], "fs::create_dir_all"),
+    pattern(&["File", "::", "create"], "File::create"),
+    pattern(&["OpenOptions"], "OpenOptions"),
+    pattern(&["DirBuilder"], "DirBuilder"),
+    pattern(&["set_permissions"], "set_permissions"),
+    pattern(&["tempfile"], "tempfile"),
+    pattern(&["update_file"], "sshconfig::update_file"),
+];
+
 const fn pattern(tokens: &'static [&'static str], shown: &'static str) -> Pattern {
     Pattern { tokens, shown }
 }
@@ -227,6 +261,18 @@ fn check_sources(root: &Path, problems: &mut Vec<Problem>) -> Result<(), DynErro
                     line,
                     rule: Rule::Print,
                     message: format!("`{shown}` in a library: return an error instead"),
+                });
+            }
+        }
+        if under(path, "src") && !DRY_RUN_WRITERS.contains(&path) {
+            for (line, shown) in source.find(FILE_WRITES) {
+                problems.push(Problem {
+                    path: path.to_string(),
+                    line,
+                    rule: Rule::FileWrite,
+                    message: format!(
+                        "`{shown}` outside the modules that know dry runs: write through `Home`"
+                    ),
                 });
             }
         }
@@ -1484,6 +1530,45 @@ fn helper() {
         ];
         assert_eq!(found(&problems), expected, "{problems:#?}");
         assert!(problems[0].to_string().contains("outside crates/proc"));
+    }
+
+    #[test]
+    fn a_file_write_outside_the_dry_run_writers_fails() {
+        let s = Scratch::new();
+        let file = "src/status.rs";
+        let at = s.append(
+            file,
+            "\nuse std::fs::{self, OpenOptions};\n\
+             pub fn writes() {\n    \
+                 let _ = std::fs::write(\"x\", \"y\");\n    \
+                 let _ = fs::remove_file(\"x\");\n    \
+                 let _ = tempfile::tempdir();\n\
+             }\n\
+             #[cfg(test)]\n\
+             fn in_a_test() {\n    \
+                 let _ = std::fs::write(\"x\", \"y\");\n\
+             }\n",
+        );
+        // The modules that know dry runs, and the other crates, may.
+        s.append(
+            "src/home.rs",
+            "\nfn w() {\n    let _ = std::fs::write(\"x\", \"y\");\n}\n",
+        );
+        s.append(
+            "crates/state/src/lib.rs",
+            "\nfn w() {\n    let _ = std::fs::write(\"x\", \"y\");\n}\n",
+        );
+        let problems = s.check();
+        let expected = [
+            (Rule::FileWrite, file, at + 1),
+            (Rule::FileWrite, file, at + 3),
+            (Rule::FileWrite, file, at + 4),
+            (Rule::FileWrite, file, at + 5),
+        ];
+        assert_eq!(found(&problems), expected, "{problems:#?}");
+        assert!(problems[0]
+            .to_string()
+            .contains("--dry-run changes no file"));
     }
 
     #[test]

@@ -18,6 +18,24 @@ pub const JSON_FORMAT: &str = "{{json .}}";
 /// what a container is doing.
 pub const PS_FORMAT: &str = r#"{"ID":{{json .ID}},"Names":{{json .Names}},"Image":{{json .Image}},"Labels":{{json .Labels}}}"#;
 
+/// Whether the call `args` (a vector from this module) only reads: the
+/// calls a dry run still makes. A command `exec` runs reads only when it is
+/// `cat FILE` or `test -s FILE` without input. Anything this does not know
+/// counts as a change.
+pub fn reads_only(args: &[OsString]) -> bool {
+    let words: Vec<&str> = args.iter().map(|a| a.to_str().unwrap_or("")).collect();
+    match words.as_slice() {
+        ["version", ..] | ["ps", ..] | ["logs", ..] => true,
+        ["image", "inspect" | "ls", ..] => true,
+        ["container", "inspect", ..] => true,
+        ["context", "inspect", ..] => true,
+        ["exec", container, rest @ ..] if !container.starts_with('-') => {
+            matches!(rest, ["cat", file] | ["test", "-s", file] if !file.starts_with('-'))
+        }
+        _ => false,
+    }
+}
+
 fn os(items: &[&str]) -> Vec<OsString> {
     items.iter().map(OsString::from).collect()
 }
@@ -295,6 +313,62 @@ pub fn config_changes(image: &ImageInfo, keep_label: impl Fn(&str) -> bool) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every builder sorted into the calls that read and those that change
+    /// something: a dry run runs only the first.
+    #[test]
+    fn which_calls_only_read() {
+        let spec = CreateSpec {
+            image: "alice:web".into(),
+            ..CreateSpec::default()
+        };
+        let reading = [
+            version(),
+            ps(&["io.redock.name".into()]),
+            logs("c", true, None),
+            logs("c", false, Some(20)),
+            image_inspect("alice:web"),
+            image_inspect_many(&["a".into(), "b".into()]),
+            image_ls("alice"),
+            container_inspect(&["c".into()]),
+            context_inspect("remote"),
+            exec("c", &["cat", "/etc/ssh/ssh_host_ed25519_key.pub"], false),
+            exec(
+                "c",
+                &["test", "-s", "/etc/ssh/ssh_host_ed25519_key.pub"],
+                false,
+            ),
+        ];
+        for args in reading {
+            assert!(reads_only(&args), "{args:?}");
+        }
+        let changing = [
+            create(&spec),
+            start("c", false, false),
+            start("c", true, true),
+            unpause("c"),
+            commit("c", "alice:web", Some("m"), None, &[]),
+            rm("c"),
+            rmi("alice:web", false),
+            import(Path::new("-"), "alice:web", &[]),
+            export("c"),
+            tag("a", "b"),
+            pull("debian"),
+            cp_into(Path::new("/tmp/x"), "c", "/root/"),
+            exec("c", &["rm", "-rf", "/"], false),
+            exec("c", &["cat"], true),
+            exec("c", &["cat", "a", "b"], false),
+            exec("c", &["sh", "-c", "cat x"], false),
+            exec("-i", &["cat", "x"], false),
+            os(&["system", "prune"]),
+            os(&["image", "rm", "x"]),
+            os(&["container", "rm", "x"]),
+            Vec::new(),
+        ];
+        for args in changing {
+            assert!(!reads_only(&args), "{args:?}");
+        }
+    }
 
     #[test]
     fn config_changes_carry_the_image_config() {

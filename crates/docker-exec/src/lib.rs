@@ -44,6 +44,18 @@
 //! seconds (`0`: none) for a slow remote engine. Pulls, build steps,
 //! commits, exports and imports take as long as they take.
 //!
+//! # Dry runs
+//!
+//! [`Docker::dry_run`] makes a `Docker` that changes nothing: every call that
+//! would change the engine (create, start, commit, rm, rmi, tag, exec…) is
+//! handed to a callback as its command line instead of being run, and
+//! answers as if it had worked (a new id is [`DRY_RUN_CONTAINER`] or
+//! [`DRY_RUN_IMAGE`]). The calls that only read (inspect, ps, image ls,
+//! version, logs, and an `exec` that only reads a file) still run, so that
+//! a plan is made from what the engine really holds. The one gate is
+//! `Docker::long`, which every call goes through: it refuses to build a
+//! command that [`args::reads_only`] does not know for a reading one.
+//!
 //! # Arguments and parsing
 //!
 //! The argument vector of every call is built by a pure function in [`args`],
@@ -63,6 +75,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use once_cell::sync::Lazy;
@@ -81,6 +94,25 @@ pub struct Docker {
     program: PathBuf,
     envs: Vec<(OsString, OsString)>,
     timeout: Option<Duration>,
+    /// Set for a dry run: where the calls that would change something go.
+    dry_run: Option<DryRun>,
+}
+
+/// The id a dry run's `create` answers with.
+pub const DRY_RUN_CONTAINER: &str = "NEW_CONTAINER";
+
+/// The id a dry run's `commit` and `import` answer with.
+pub const DRY_RUN_IMAGE: &str = "NEW_IMAGE";
+
+/// What a dry run does with a call that would change the engine: hands
+/// its command line (as a shell would read it) to a callback.
+#[derive(Clone)]
+struct DryRun(Arc<dyn Fn(&str) + Send + Sync>);
+
+impl std::fmt::Debug for DryRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DryRun")
+    }
 }
 
 /// Result of this crate's calls.
@@ -317,6 +349,32 @@ impl Docker {
             program: program.into(),
             envs: Vec::new(),
             timeout: Some(DEFAULT_TIMEOUT),
+            dry_run: None,
+        }
+    }
+
+    /// The same CLI for a dry run: each call that would change the engine
+    /// is given to `on_change` as a command line instead of being run (see
+    /// the crate's docs); the calls that only read still run.
+    pub fn dry_run(mut self, on_change: impl Fn(&str) + Send + Sync + 'static) -> Docker {
+        self.dry_run = Some(DryRun(Arc::new(on_change)));
+        self
+    }
+
+    /// Whether this is a dry run's `Docker`.
+    pub fn is_dry_run(&self) -> bool {
+        self.dry_run.is_some()
+    }
+
+    /// For a dry run, hands the call `line` to its callback and says so:
+    /// the caller then answers without running anything.
+    fn skipped(&self, line: impl FnOnce() -> String) -> bool {
+        match &self.dry_run {
+            Some(DryRun(on_change)) => {
+                on_change(&line());
+                true
+            }
+            None => false,
         }
     }
 
@@ -358,7 +416,17 @@ impl Docker {
 
     /// The CLI with `args`, without a deadline: for the calls that show
     /// progress or take as long as their data.
+    ///
+    /// Every engine call is built here, so this is where a dry run is
+    /// made sure of: a call that changes something must have been answered
+    /// by [`Docker::skipped`] before it got here, and one that did not is a
+    /// bug that would change the engine; it stops the program instead.
     fn long(&self, args: &[OsString]) -> Cmd {
+        assert!(
+            self.dry_run.is_none() || args::reads_only(args),
+            "a dry run must not run `{}`",
+            self.display(args)
+        );
         let mut cmd = Cmd::new(&self.program).args(args);
         for (key, value) in &self.envs {
             cmd = cmd.env(key, value);
@@ -510,31 +578,40 @@ impl Docker {
 
     /// `docker pull REFERENCE`; its progress output is not shown. No deadline.
     pub fn pull(&self, reference: &str) -> Result<()> {
-        self.run(self.long(&args::pull(reference)), Context::Plain)
-            .map(drop)
+        let args = args::pull(reference);
+        if self.skipped(|| self.display(&args)) {
+            return Ok(());
+        }
+        self.run(self.long(&args), Context::Plain).map(drop)
     }
 
     /// `docker create`; returns the new container's id. A name another
     /// container holds is [`ErrorKind::NameInUse`].
     pub fn create(&self, spec: &CreateSpec) -> Result<String> {
         let args = args::create(spec);
+        if self.skipped(|| self.display(&args)) {
+            return Ok(DRY_RUN_CONTAINER.to_string());
+        }
         let output = self.run(self.short(&args), Context::Plain)?;
         self.last_line(&args, &output.stdout)
     }
 
     /// `docker start CONTAINER`.
     pub fn start(&self, container: &str) -> Result<()> {
-        self.run(
-            self.short(&args::start(container, false, false)),
-            Context::Plain,
-        )
-        .map(drop)
+        let args = args::start(container, false, false);
+        if self.skipped(|| self.display(&args)) {
+            return Ok(());
+        }
+        self.run(self.short(&args), Context::Plain).map(drop)
     }
 
     /// `docker unpause CONTAINER`.
     pub fn unpause(&self, container: &str) -> Result<()> {
-        self.run(self.short(&args::unpause(container)), Context::Plain)
-            .map(drop)
+        let args = args::unpause(container);
+        if self.skipped(|| self.display(&args)) {
+            return Ok(());
+        }
+        self.run(self.short(&args), Context::Plain).map(drop)
     }
 
     /// `docker start -a [-i]`: start and wait, stdin fed from `input` when
@@ -554,7 +631,11 @@ impl Docker {
         input: Option<&[u8]>,
         on_line: &mut dyn FnMut(&str),
     ) -> Result<Output> {
-        let mut cmd = self.long(&args::start(container, true, input.is_some()));
+        let args = args::start(container, true, input.is_some());
+        if self.skipped(|| self.display(&args)) {
+            return Ok(Output::default());
+        }
+        let mut cmd = self.long(&args);
         if let Some(input) = input {
             cmd = cmd.stdin_bytes(input);
         }
@@ -566,18 +647,26 @@ impl Docker {
 
     /// `docker cp LOCAL CONTAINER:PATH`.
     pub fn cp_into(&self, local: &Path, container: &str, path: &str) -> Result<()> {
-        self.run(
-            self.short(&args::cp_into(local, container, path)),
-            Context::Plain,
-        )
-        .map(drop)
+        let args = args::cp_into(local, container, path);
+        if self.skipped(|| self.display(&args)) {
+            return Ok(());
+        }
+        self.run(self.short(&args), Context::Plain).map(drop)
     }
 
     /// `docker exec [-i] CONTAINER ARGV…`, output captured, for a short
     /// command (it has the deadline of short calls); a non-zero exit of the
     /// program is returned in `Output::status`, not as an error.
+    ///
+    /// In a dry run, a command that only reads a file (`cat FILE`, `test -s
+    /// FILE`, without input) still runs; any other is not run and answers
+    /// with exit status 0 and no output.
     pub fn exec(&self, container: &str, argv: &[&str], input: Option<&[u8]>) -> Result<Output> {
-        let mut cmd = self.short(&args::exec(container, argv, input.is_some()));
+        let args = args::exec(container, argv, input.is_some());
+        if !args::reads_only(&args) && self.skipped(|| self.display(&args)) {
+            return Ok(Output::default());
+        }
+        let mut cmd = self.short(&args);
         if let Some(input) = input {
             cmd = cmd.stdin_bytes(input);
         }
@@ -633,6 +722,9 @@ impl Docker {
         changes: &[String],
     ) -> Result<String> {
         let args = args::commit(container, reference, message, author, changes);
+        if self.skipped(|| self.display(&args)) {
+            return Ok(DRY_RUN_IMAGE.to_string());
+        }
         let output = match self.run(self.long(&args), Context::Plain) {
             // Podman keeps a message only in Docker's image format, and
             // refuses one in its default OCI format.
@@ -648,7 +740,11 @@ impl Docker {
 
     /// `docker rm -f -v`; Ok(false) when there was no such container.
     pub fn rm(&self, container: &str) -> Result<bool> {
-        let output = self.run_raw(self.short(&args::rm(container)))?;
+        let args = args::rm(container);
+        if self.skipped(|| self.display(&args)) {
+            return Ok(true);
+        }
+        let output = self.run_raw(self.short(&args))?;
         // Some CLI versions report a missing container on stderr and still
         // exit 0 when forced (see fixtures/docker/engine-20.10).
         let error = failure(&output, Context::Plain);
@@ -661,7 +757,11 @@ impl Docker {
 
     /// `docker rmi`; Ok(false) when there was no such image.
     pub fn rmi(&self, reference: &str, force: bool) -> Result<bool> {
-        match self.run(self.short(&args::rmi(reference, force)), Context::Plain) {
+        let args = args::rmi(reference, force);
+        if self.skipped(|| self.display(&args)) {
+            return Ok(true);
+        }
+        match self.run(self.short(&args), Context::Plain) {
             Ok(_) => Ok(true),
             Err(e) if e.kind() == &ErrorKind::NoSuchObject => Ok(false),
             Err(e) => Err(e),
@@ -672,6 +772,9 @@ impl Docker {
     /// No deadline.
     pub fn import(&self, source: &Path, reference: &str, changes: &[String]) -> Result<String> {
         let args = args::import(source, reference, changes);
+        if self.skipped(|| self.display(&args)) {
+            return Ok(DRY_RUN_IMAGE.to_string());
+        }
         let output = self.run(self.long(&args), Context::Plain)?;
         self.last_line(&args, &output.stdout)
     }
@@ -692,12 +795,20 @@ impl Docker {
     /// only the configuration `changes` give it (no labels, CMD or ENV of the
     /// container or its image carry over). Returns the image id. No deadline.
     pub fn flatten(&self, container: &str, reference: &str, changes: &[String]) -> Result<String> {
-        self.import_from(&self.long(&args::export(container)), reference, changes)
+        let export = args::export(container);
+        let import = args::import(Path::new("-"), reference, changes);
+        if self.skipped(|| format!("{} | {}", self.display(&export), self.display(&import))) {
+            return Ok(DRY_RUN_IMAGE.to_string());
+        }
+        self.import_from(&self.long(&export), reference, changes)
     }
 
     /// `producer | docker import - REFERENCE`.
     fn import_from(&self, producer: &Cmd, reference: &str, changes: &[String]) -> Result<String> {
         let args = args::import(Path::new("-"), reference, changes);
+        if self.skipped(|| format!("{} | {}", producer.display(), self.display(&args))) {
+            return Ok(DRY_RUN_IMAGE.to_string());
+        }
         let output = producer
             .pipe(&self.long(&args))
             .output()
@@ -715,8 +826,11 @@ impl Docker {
 
     /// `docker tag SOURCE TARGET`.
     pub fn tag(&self, source: &str, target: &str) -> Result<()> {
-        self.run(self.short(&args::tag(source, target)), Context::Plain)
-            .map(drop)
+        let args = args::tag(source, target);
+        if self.skipped(|| self.display(&args)) {
+            return Ok(());
+        }
+        self.run(self.short(&args), Context::Plain).map(drop)
     }
 
     /// `docker logs [-f] CONTAINER` with output inherited (streams to the
@@ -986,6 +1100,130 @@ mod tests {
             .inspect_container("web")
             .unwrap_err();
         assert_eq!(error.kind(), &ErrorKind::Timeout, "{error}");
+    }
+
+    /// A fake engine CLI that logs each command line it is given to `log`
+    /// and answers every call as if there were nothing.
+    fn logging_cli(dir: &Path) -> (PathBuf, PathBuf) {
+        let log = dir.join("log");
+        let script = format!(
+            "#!/bin/sh\n\
+             echo \"$*\" >>'{log}'\n\
+             case \"$1 $2\" in\n\
+             'image inspect'|'container inspect') echo '[]'; echo 'Error: No such object: x' >&2; exit 1 ;;\n\
+             esac\n\
+             exit 0\n",
+            log = log.display()
+        );
+        let program = dir.join("docker");
+        Cmd::new("sh")
+            .args(["-c", "cat >\"$1\" && chmod 755 \"$1\"", "sh"])
+            .arg(&program)
+            .stdin_bytes(script)
+            .run()
+            .unwrap();
+        (program, log)
+    }
+
+    /// The guard of dry runs: every call of `Docker` that changes the
+    /// engine, made in a dry run, reaches the callback and never the CLI;
+    /// those that read reach the CLI.
+    #[test]
+    fn a_dry_run_changes_nothing_and_tells_every_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let (program, log) = logging_cli(dir.path());
+        let told = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let sink = told.clone();
+        let docker = Docker::with_program(&program)
+            .with_env("DOCKER_HOST", "")
+            .with_env("DOCKER_CONTEXT", "")
+            .dry_run(move |line| sink.lock().unwrap().push(line.to_string()));
+        assert!(docker.is_dry_run());
+        let spec = CreateSpec {
+            image: "alice:web".into(),
+            name: Some("redock-web".into()),
+            ..CreateSpec::default()
+        };
+        assert_eq!(docker.create(&spec).unwrap(), DRY_RUN_CONTAINER);
+        docker.start("c").unwrap();
+        docker.unpause("c").unwrap();
+        assert_eq!(docker.start_attached("c", Some(b"x")).unwrap().status, 0);
+        docker.cp_into(Path::new("/tmp/x"), "c", "/root/").unwrap();
+        assert_eq!(docker.exec("c", &["touch", "/x"], None).unwrap().status, 0);
+        assert_eq!(
+            docker.exec("c", &["cat", "/x"], Some(b"k")).unwrap().status,
+            0
+        );
+        assert_eq!(
+            docker
+                .commit("c", "alice:web", Some("m"), None, &[])
+                .unwrap(),
+            DRY_RUN_IMAGE
+        );
+        assert!(docker.rm("c").unwrap());
+        assert!(docker.rmi("alice:web", false).unwrap());
+        assert_eq!(
+            docker
+                .import(Path::new("/tmp/x.tar"), "alice:web", &[])
+                .unwrap(),
+            DRY_RUN_IMAGE
+        );
+        assert_eq!(
+            docker
+                .import_dir(Path::new("/tmp/root"), "alice:web", &[])
+                .unwrap(),
+            DRY_RUN_IMAGE
+        );
+        assert_eq!(
+            docker.flatten("c", "alice:web", &[]).unwrap(),
+            DRY_RUN_IMAGE
+        );
+        docker.tag("a", "b").unwrap();
+        docker.pull("debian").unwrap();
+        // The reading calls run.
+        assert!(docker.inspect_container("c").unwrap().is_none());
+        assert!(docker.image_inspect("alice:web").unwrap().is_none());
+        docker.exec("c", &["cat", "/etc/hostname"], None).unwrap();
+        docker.ps(&[]).unwrap();
+
+        let told = told.lock().unwrap().clone();
+        let verbs: Vec<&str> = told
+            .iter()
+            .map(|l| l.split_whitespace().nth(1).unwrap())
+            .collect();
+        assert_eq!(
+            verbs,
+            [
+                "create", "start", "unpause", "start", "cp", "exec", "exec", "commit", "rm", "rmi",
+                "import", "-C", "export", "tag", "pull"
+            ]
+        );
+        assert_eq!(told[0], "docker create --name redock-web alice:web");
+        assert_eq!(
+            told[11],
+            "tar -C /tmp/root --numeric-owner -c . | docker import - alice:web"
+        );
+        assert_eq!(told[12], "docker export c | docker import - alice:web");
+        let ran = std::fs::read_to_string(&log).unwrap();
+        let ran: Vec<&str> = ran.lines().collect();
+        assert_eq!(
+            ran,
+            [
+                "container inspect c",
+                "image inspect alice:web",
+                "exec c cat /etc/hostname",
+                &format!("ps -a --no-trunc --format {}", args::PS_FORMAT),
+            ]
+        );
+    }
+
+    /// A call that changes something and does not ask the dry run first
+    /// stops at the gate every call goes through.
+    #[test]
+    #[should_panic(expected = "a dry run must not run `docker rm -f -v c`")]
+    fn the_gate_stops_a_change_that_bypassed_the_dry_run() {
+        let docker = Docker::with_program("/nonexistent/docker").dry_run(|_| {});
+        let _ = docker.short(&args::rm("c"));
     }
 
     #[test]

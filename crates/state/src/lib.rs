@@ -170,6 +170,31 @@ impl StateFile {
         Ok(out)
     }
 
+    /// Reads the state without locking (a dry run's read, which must not
+    /// leave a lock file behind). Writes are atomic renames, so this sees a
+    /// whole file, if perhaps one a moment old.
+    pub fn load_unlocked(&self) -> Result<State, Error> {
+        self.read().map(|(state, _)| state)
+    }
+
+    /// What [`StateFile::update`] with `f` would write, without locking or
+    /// writing anything (for a dry run): the file's bytes now (`None`: there
+    /// is none) and then, or `None` when it would write nothing.
+    #[allow(clippy::type_complexity)]
+    pub fn preview(
+        &self,
+        f: impl FnOnce(&mut State),
+    ) -> Result<Option<(Option<Vec<u8>>, Vec<u8>)>, Error> {
+        let (before, migrated) = self.read()?;
+        let mut state = before.clone();
+        f(&mut state);
+        state.version = CURRENT_VERSION;
+        if state == before && !migrated {
+            return Ok(None);
+        }
+        Ok(Some((fs::read(&self.path).ok(), render(&state))))
+    }
+
     fn create_parent(&self) -> Result<(), Error> {
         match self.path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => fs::DirBuilder::new()
@@ -217,8 +242,7 @@ impl StateFile {
     }
 
     fn write(&self, state: &State) -> Result<(), Error> {
-        let mut json = serde_json::to_vec_pretty(state).expect("state serializes to JSON");
-        json.push(b'\n');
+        let json = render(state);
 
         // A fixed temporary name is safe because only the holder of the
         // exclusive lock writes it, and it cannot pile up after a crash.
@@ -251,6 +275,13 @@ impl StateFile {
 }
 
 /// Parses the bytes of a state file of any version this crate knows.
+/// The bytes of the file that holds `state`.
+fn render(state: &State) -> Vec<u8> {
+    let mut json = serde_json::to_vec_pretty(state).expect("state serializes to JSON");
+    json.push(b'\n');
+    json
+}
+
 fn parse(path: &Path, bytes: &[u8]) -> Result<(State, bool), Error> {
     // An empty file holds nothing to lose; treat it as no file at all
     // rather than making the user move it away.
@@ -395,6 +426,32 @@ mod tests {
         let path = dir.path().join("state.json");
         fs::write(&path, contents).unwrap();
         (dir, StateFile::new(path))
+    }
+
+    /// A dry run's read and preview lock nothing and write nothing.
+    #[test]
+    fn preview_writes_nothing() {
+        let (dir, file) = file_with(b"{\"version\": 1, \"containers\": {}}\n");
+        assert_eq!(file.load_unlocked().unwrap(), State::default());
+        let (old, new) = file
+            .preview(|s| {
+                s.containers.insert("a:b".into(), record("a:b", "1"));
+            })
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            old.as_deref(),
+            Some(&b"{\"version\": 1, \"containers\": {}}\n"[..])
+        );
+        assert!(String::from_utf8(new)
+            .unwrap()
+            .contains("\"container_id\": \"1\""));
+        assert_eq!(file.preview(|_| {}).unwrap(), None);
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["state.json"]);
     }
 
     #[test]

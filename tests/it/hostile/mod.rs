@@ -283,7 +283,7 @@ fn elide_command(line: &str) -> String {
     }
 }
 
-type Snapshot = std::collections::BTreeMap<PathBuf, (u32, Vec<u8>)>;
+pub type Snapshot = std::collections::BTreeMap<PathBuf, (u32, Vec<u8>)>;
 
 /// A snapshot without the lock files a run may take (and the `locks`
 /// directory that holds the NAMEs').
@@ -295,7 +295,8 @@ fn unlocked(mut files: Snapshot) -> Snapshot {
     files
 }
 
-fn changed(before: &Snapshot, after: &Snapshot) -> String {
+/// The paths whose kind, mode or bytes differ between two snapshots.
+pub fn changed(before: &Snapshot, after: &Snapshot) -> String {
     let mut paths: Vec<String> = before
         .keys()
         .chain(after.keys())
