@@ -5,19 +5,31 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use docker_exec::{ContainerInfo, Docker, PsEntry};
-use state::StateFile;
+use docker_exec::{ContainerInfo, Docker, Endpoint, PsEntry};
+use state::{ContainerRecord, EngineRecord, StateFile};
 
 use crate::container::labels;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::home::Home;
 use crate::sshfiles::UserConfig;
 use crate::ui::Ui;
 
 /// What every operation needs: the engine, redock's files, the user's
 /// ssh config and the terminal.
+///
+/// `docker` is the engine of new NAMEs; a NAME the state file records lives
+/// on the engine recorded, and [`Context::for_name`] gives the context that
+/// talks to it.
+#[derive(Clone)]
 pub struct Context {
     pub docker: Docker,
+    /// The engine the user named (`--context`, `DOCKER_HOST`,
+    /// `DOCKER_CONTEXT`), if any: a NAME that lives on another is refused.
+    pub asked: Option<Endpoint>,
+    /// Whether the user named the CLI (`REDOCK_DOCKER`): it is then used
+    /// on every engine, in place of the program recorded (a wrapper of it,
+    /// say).
+    pub program_given: bool,
     pub home: Home,
     pub state: StateFile,
     pub user_config: UserConfig,
@@ -36,12 +48,91 @@ impl Context {
         let state = StateFile::new(home.state_file());
         Context {
             docker,
+            asked: None,
+            program_given: false,
             home,
             state,
             user_config,
             dry_run,
             ui,
         }
+    }
+
+    /// The same context on another engine.
+    pub fn with_docker(&self, docker: Docker) -> Context {
+        Context {
+            docker,
+            ..self.clone()
+        }
+    }
+
+    /// The engine `record` lives on: the one it names, the default engine
+    /// for a record without one, with REDOCK_DOCKER's program when given.
+    pub fn engine_of(&self, record: &ContainerRecord) -> Docker {
+        let (program, endpoint) = match &record.engine {
+            Some(engine) => (Some(engine.program.as_str()), endpoint_of(engine)),
+            None => (None, Endpoint::Default),
+        };
+        let program = match program {
+            Some(program) if !self.program_given && !program.is_empty() => program.into(),
+            _ => self.docker.program().to_path_buf(),
+        };
+        Docker::with_program(program)
+            .with_timeout(self.docker.timeout())
+            .on(&endpoint)
+    }
+
+    /// The context that talks to the engine NAME lives on: the one its
+    /// record names, else the engine of new NAMEs. A NAME on another engine
+    /// than the one the user named is refused, naming where it lives. An
+    /// unreadable state file is left for the command to report.
+    pub fn for_name(&self, name: &str) -> Result<Context> {
+        let Ok(state) = self.state.load() else {
+            return Ok(self.clone());
+        };
+        let Some(record) = state.containers.get(name) else {
+            return Ok(self.clone());
+        };
+        let docker = self.engine_of(record);
+        let lives = docker.endpoint();
+        match &self.asked {
+            Some(asked) if *asked != lives => Err(Error::other(format!(
+                "{name} lives on the engine {lives}, not {asked}"
+            ))
+            .with_hint(format!(
+                "leave --context, DOCKER_CONTEXT and DOCKER_HOST out (or name {lives}): redock remembers its engine"
+            ))),
+            _ => Ok(self.with_docker(docker)),
+        }
+    }
+
+    /// This context's engine as the state file records it.
+    pub fn engine_record(&self) -> EngineRecord {
+        let (context, host) = match self.docker.endpoint() {
+            Endpoint::Default => (None, None),
+            Endpoint::Context(name) => (Some(name), None),
+            Endpoint::Host(host) => (None, Some(host)),
+        };
+        EngineRecord {
+            program: self.docker.program().to_string_lossy().into_owned(),
+            context,
+            host,
+        }
+    }
+
+    /// The engines to ask for a listing of every container: each one the
+    /// state file names, and this context's, without repeats (this
+    /// context's first).
+    pub fn engines(&self) -> Result<Vec<Docker>> {
+        let state = self.state.load()?;
+        let mut engines = vec![self.docker.clone()];
+        for record in state.containers.values() {
+            let docker = self.engine_of(record);
+            if !engines.iter().any(|e| same_engine(e, &docker)) {
+                engines.push(docker);
+            }
+        }
+        Ok(engines)
     }
 
     /// Repairs the modes of redock's files before ssh reads them (see
@@ -105,4 +196,19 @@ impl Context {
         argv.push(alias.into());
         argv
     }
+}
+
+/// The endpoint an engine record names.
+pub fn endpoint_of(engine: &EngineRecord) -> Endpoint {
+    match (&engine.host, &engine.context) {
+        (Some(host), _) => Endpoint::Host(host.clone()),
+        (None, Some(context)) => Endpoint::context(context),
+        (None, None) => Endpoint::Default,
+    }
+}
+
+/// Whether two CLIs talk to one engine: the same program on the same
+/// endpoint.
+pub fn same_engine(a: &Docker, b: &Docker) -> bool {
+    a.program() == b.program() && a.endpoint() == b.endpoint()
 }
