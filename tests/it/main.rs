@@ -4,6 +4,7 @@
 
 mod cli;
 mod engine;
+mod engines;
 mod history;
 mod hostile;
 mod interop;

@@ -1,0 +1,383 @@
+//! Containers on two engines at once: a second dockerd, in a network
+//! namespace of its own, stands for a second host. A NAME lives on the
+//! engine it was started on, and every later command on it goes there with
+//! no variable set; `status` lists both engines, and marks the far one's
+//! rows unreachable once it is stopped.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::engine::base_image;
+use crate::{Out, Sandbox};
+
+/// How long the far dockerd may take to answer on this slow machine.
+const DOCKERD_WAIT: Duration = Duration::from_secs(180);
+
+/// A dockerd of the test's own, in a network namespace of its own, with
+/// its own configuration, data, state and socket under a short temporary
+/// directory (a unix socket's path is limited to about 100 bytes). Never
+/// in the host's namespace: a second dockerd there rewrites the bridge
+/// the machine's own engine uses. Dropping it stops dockerd, unmounts what
+/// it left, and removes the namespace and the directory, however the test
+/// ends.
+struct FarEngine {
+    dir: tempfile::TempDir,
+    netns: String,
+    dockerd: Option<Child>,
+}
+
+impl FarEngine {
+    fn start() -> FarEngine {
+        let dir = tempfile::Builder::new()
+            .prefix("rdk")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let mut far = FarEngine {
+            dir,
+            netns: format!("rdk{}", std::process::id()),
+            dockerd: None,
+        };
+        // A namespace left by a killed run of this process id goes first.
+        let _ = Command::new("ip")
+            .args(["netns", "del", &far.netns])
+            .output();
+        run(Command::new("ip").args(["netns", "add", &far.netns]));
+        run(Command::new("ip").args(["-n", &far.netns, "link", "set", "lo", "up"]));
+        // The machine's daemon.json names a data root and a storage driver
+        // of its own: this one reads an empty one.
+        let config = far.path("d.json");
+        std::fs::write(&config, "{}").unwrap();
+        let log = std::fs::File::create(far.path("log")).unwrap();
+        // `ip netns exec` would hide the cgroup mounts dockerd needs.
+        let child = Command::new("nsenter")
+            .arg(format!("--net=/run/netns/{}", far.netns))
+            .arg("dockerd")
+            .arg("--config-file")
+            .arg(&config)
+            .arg("--data-root")
+            .arg(far.path("data"))
+            .arg("--exec-root")
+            .arg(far.path("exec"))
+            .arg("--pidfile")
+            .arg(far.path("pid"))
+            .arg("--host")
+            .arg(far.host())
+            .args(["--storage-driver", "vfs"])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        far.dockerd = Some(child);
+        let started = Instant::now();
+        loop {
+            let answer = far.docker().arg("version").output().unwrap();
+            if answer.status.success() {
+                break;
+            }
+            let exited = far.dockerd.as_mut().unwrap().try_wait().unwrap();
+            if exited.is_some() || started.elapsed() > DOCKERD_WAIT {
+                panic!(
+                    "the far dockerd did not answer ({exited:?}):\n{}",
+                    std::fs::read_to_string(far.path("log")).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        far
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Its address, as DOCKER_HOST takes it.
+    fn host(&self) -> String {
+        format!("unix://{}", self.path("d.sock").display())
+    }
+
+    /// The docker CLI talking to it, whatever the test's environment says.
+    fn docker(&self) -> Command {
+        let mut command = Command::new("docker");
+        command
+            .arg("--host")
+            .arg(self.host())
+            .env_remove("DOCKER_HOST")
+            .env_remove("DOCKER_CONTEXT");
+        command
+    }
+
+    /// `docker ARGS` on it, asserting success; its trimmed stdout.
+    fn docker_ok(&self, args: &[&str]) -> String {
+        let out = self.docker().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "docker {args:?} on the far engine: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Stops dockerd (its containers with it) and waits for it to end.
+    fn stop(&mut self) {
+        let Some(mut child) = self.dockerd.take() else {
+            return;
+        };
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        let stopping = Instant::now();
+        while child.try_wait().ok().flatten().is_none() {
+            if stopping.elapsed() > Duration::from_secs(90) {
+                let _ = child.kill();
+                let _ = child.wait();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for FarEngine {
+    fn drop(&mut self) {
+        self.stop();
+        // What dockerd left mounted below its directory, deepest first.
+        let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+        let mut left: Vec<&str> = mounts
+            .lines()
+            .filter_map(|line| line.split_whitespace().nth(1))
+            .filter(|point| Path::new(point).starts_with(self.dir.path()))
+            .collect();
+        left.sort_by_key(|point| std::cmp::Reverse(point.len()));
+        for point in left {
+            let _ = Command::new("umount").args(["-l", point]).output();
+        }
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.netns])
+            .output();
+        // The directory goes with `dir`.
+    }
+}
+
+/// Runs `command`, asserting success.
+fn run(command: &mut Command) {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+#[ignore = "needs a Docker engine"]
+fn engines_a_name_lives_on_its_engine() {
+    base_image();
+    let mut far = FarEngine::start();
+    // The namespace has no network: the base image is carried over.
+    let mut save = Command::new("docker")
+        .args(["save", redock::container::BASE_IMAGE])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let load = far
+        .docker()
+        .arg("load")
+        .stdin(save.stdout.take().unwrap())
+        .output()
+        .unwrap();
+    assert!(save.wait().unwrap().success(), "docker save failed");
+    assert!(
+        load.status.success(),
+        "{}",
+        String::from_utf8_lossy(&load.stderr)
+    );
+
+    let sandbox = Sandbox::new();
+    // The context is the sandbox's, in its HOME's ~/.docker: the user's
+    // contexts are left alone.
+    run(Command::new("docker")
+        .args(["context", "create", "far", "--docker"])
+        .arg(format!("host={}", far.host()))
+        .env("HOME", sandbox.home())
+        .env_remove("DOCKER_CONFIG")
+        .env_remove("DOCKER_HOST")
+        .env_remove("DOCKER_CONTEXT"));
+    // No variable names an engine in any of redock's runs, nor in ssh's.
+    let redock = |args: &[&str]| {
+        sandbox
+            .redock(args)
+            .env_remove("DOCKER_CONFIG")
+            .env_remove("DOCKER_HOST")
+            .env_remove("DOCKER_CONTEXT")
+    };
+    let ssh = |alias: &str, remote: &[&str]| {
+        let out = Command::new("ssh")
+            .arg("-F")
+            .arg(sandbox.ssh_config())
+            .args(["-o", "BatchMode=yes", "-o", "ConnectTimeout=30", alias])
+            .args(remote)
+            .env("HOME", sandbox.home())
+            .env_remove("DOCKER_CONFIG")
+            .env_remove("DOCKER_HOST")
+            .env_remove("DOCKER_CONTEXT")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "ssh {alias} {remote:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+
+    let (near, near_host) = sandbox.unique("near");
+    let (far_name, far_host) = sandbox.unique("far");
+    let near_alias = format!("{near_host}-container");
+    let far_alias = format!("{far_host}-container");
+    redock(&["start", "--no-ssh", "--timeout", "120", &near]).success();
+    redock(&[
+        "--context",
+        "far",
+        "start",
+        "--no-ssh",
+        "--timeout",
+        "120",
+        "--transport",
+        "exec",
+        &far_name,
+    ])
+    .success();
+    let far_ids = |name: &str| far.docker_ok(&["ps", "-aq", "--filter", &label("name", name)]);
+    assert!(!far_ids(&far_name).is_empty(), "not on the far engine");
+    assert!(far_ids(&near).is_empty(), "the near NAME on the far engine");
+
+    // Both aliases work, with no variable set.
+    assert_eq!(ssh(&near_alias, &["hostname"]), near_host);
+    assert_eq!(ssh(&far_alias, &["hostname"]), far_host);
+
+    // One status lists both, running, with their engines.
+    let rows = status_rows(&redock(&["status", "--json"]).success());
+    assert_eq!(row(&rows, &near)["engine"], "default", "{rows:?}");
+    assert_eq!(row(&rows, &near)["state"], "running", "{rows:?}");
+    assert_eq!(row(&rows, &far_name)["engine"], "far", "{rows:?}");
+    assert_eq!(row(&rows, &far_name)["state"], "running", "{rows:?}");
+    let table = redock(&["status"]).success().stdout;
+    assert!(table.lines().next().unwrap().contains("ENGINE"), "{table}");
+    let far_line = table.lines().find(|l| l.starts_with(&far_name)).unwrap();
+    assert!(far_line.contains(" far "), "{table}");
+
+    // run, commit and kill reach the far container by its NAME alone.
+    redock(&["run", &far_name, "--", "sh", "-c", "echo far > /root/work"]).success();
+    assert_eq!(ssh(&far_alias, &["cat", "/root/work"]), "far");
+    redock(&["commit", &far_name]).success();
+    far.docker_ok(&["image", "inspect", &far_name]);
+    let local = Command::new("docker")
+        .args(["image", "inspect", &far_name])
+        .env_remove("DOCKER_HOST")
+        .env_remove("DOCKER_CONTEXT")
+        .output()
+        .unwrap();
+    assert!(!local.status.success(), "the far commit landed here");
+
+    // Naming the wrong engine for a NAME is refused, saying where it lives.
+    let state_before = std::fs::read(sandbox.redock_home().join("state.json")).unwrap();
+    let out = redock(&["--context", "default", "commit", &far_name]).fails(1);
+    out.assert_one_line_error(&format!("{far_name} lives on the engine far"));
+    let out = redock(&["kill", &near])
+        .env("DOCKER_CONTEXT", "far")
+        .fails(1);
+    out.assert_one_line_error(&format!("{near} lives on the engine default"));
+    // An alias taken on one engine is refused on the other.
+    let (other, _) = sandbox.unique("other");
+    let out = redock(&[
+        "--context",
+        "far",
+        "start",
+        "--no-ssh",
+        "--transport",
+        "exec",
+        "-n",
+        &near_host,
+        &other,
+    ])
+    .fails(1);
+    out.assert_one_line_error(&format!("alias {near_alias} is already used"));
+    let out = redock(&["start", "--no-ssh", "-n", &far_host, &other]).fails(1);
+    out.assert_one_line_error(&format!("alias {far_alias} is already used"));
+    assert!(far_ids(&other).is_empty());
+    assert_eq!(
+        std::fs::read(sandbox.redock_home().join("state.json")).unwrap(),
+        state_before,
+        "a refused command changed the state"
+    );
+
+    // kill removes the far container from the far engine.
+    redock(&["kill", &far_name]).success();
+    assert!(far_ids(&far_name).is_empty(), "still on the far engine");
+
+    // Started again there (from its committed image), then the far engine
+    // stops: status still lists the near container, the far one as
+    // unreachable, and kill of the far NAME fails and keeps its records.
+    redock(&[
+        "start",
+        "--context",
+        "far",
+        "--no-ssh",
+        "--timeout",
+        "120",
+        "--transport",
+        "exec",
+        &far_name,
+    ])
+    .success();
+    assert_eq!(ssh(&far_alias, &["cat", "/root/work"]), "far");
+    far.stop();
+    let out = redock(&["status", "--json"]).success();
+    let rows = status_rows(&out);
+    assert_eq!(row(&rows, &near)["state"], "running", "{out}");
+    assert_eq!(row(&rows, &far_name)["state"], "unreachable", "{out}");
+    assert_eq!(row(&rows, &far_name)["engine"], "far", "{out}");
+    let table = redock(&["status"]).success().stdout;
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with(&far_name) && l.contains("unreachable")),
+        "{table}"
+    );
+    let state_before = std::fs::read(sandbox.redock_home().join("state.json")).unwrap();
+    let config_before = std::fs::read(sandbox.redock_home().join("ssh_config")).unwrap();
+    let out = redock(&["kill", &far_name]).fails(1);
+    out.assert_one_line_error(&format!(
+        "cannot kill {far_name}: its engine far does not answer"
+    ));
+    assert_eq!(
+        std::fs::read(sandbox.redock_home().join("state.json")).unwrap(),
+        state_before
+    );
+    assert_eq!(
+        std::fs::read(sandbox.redock_home().join("ssh_config")).unwrap(),
+        config_before
+    );
+
+    redock(&["kill", &near]).success();
+    assert!(sandbox.container_ids().is_empty());
+}
+
+/// `label=io.redock.KEY=VALUE`, a `ps` filter.
+fn label(key: &str, value: &str) -> String {
+    format!("label=io.redock.{key}={value}")
+}
+
+/// The rows of `status --json`.
+fn status_rows(out: &Out) -> Vec<serde_json::Value> {
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}:\n{out}"))
+}
+
+/// The row of NAME.
+fn row<'a>(rows: &'a [serde_json::Value], name: &str) -> &'a serde_json::Value {
+    rows.iter()
+        .find(|r| r["name"] == name)
+        .unwrap_or_else(|| panic!("no row of {name}: {rows:?}"))
+}
