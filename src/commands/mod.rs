@@ -259,6 +259,28 @@ mod tests {
     }
 
     #[test]
+    fn context_names_follow_the_docker_cli() {
+        use docker_exec::Endpoint;
+        assert_eq!(
+            super::context_endpoint("far").unwrap(),
+            Endpoint::Context("far".into())
+        );
+        assert_eq!(
+            super::context_endpoint("build.host_2+x-1").unwrap(),
+            Endpoint::Context("build.host_2+x-1".into())
+        );
+        assert_eq!(
+            super::context_endpoint("default").unwrap(),
+            Endpoint::Default
+        );
+        for bad in ["", "-far", ".far", "far away", "far%h", "a/b", "é", "far\n"] {
+            let error = super::context_endpoint(bad).unwrap_err().to_string();
+            assert!(error.starts_with("invalid context name"), "{bad}: {error}");
+            assert!(!error.contains('\n'), "{error}");
+        }
+    }
+
+    #[test]
     fn base_builds_the_default_base_image() {
         let command = crate::cli::command();
         let base = command.find_subcommand("base").unwrap();

@@ -333,6 +333,19 @@ fn engines_a_name_lives_on_its_engine() {
     ])
     .success();
     assert_eq!(ssh(&far_alias, &["cat", "/root/work"]), "far");
+
+    // With the state file lost, `status --context far` finds the far
+    // container by its labels.
+    let state_file = sandbox.redock_home().join("state.json");
+    let aside = sandbox.redock_home().join("state.json.aside");
+    std::fs::rename(&state_file, &aside).unwrap();
+    let out = redock(&["--context", "far", "status", "--json"]).success();
+    let rows = status_rows(&out);
+    assert_eq!(row(&rows, &far_name)["state"], "running", "{out}");
+    assert_eq!(row(&rows, &far_name)["engine"], "far", "{out}");
+    assert!(rows.iter().all(|r| r["name"] != near.as_str()), "{out}");
+    std::fs::rename(&aside, &state_file).unwrap();
+
     far.stop();
     let out = redock(&["status", "--json"]).success();
     let rows = status_rows(&out);
