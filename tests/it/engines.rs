@@ -394,3 +394,78 @@ fn row<'a>(rows: &'a [serde_json::Value], name: &str) -> &'a serde_json::Value {
         .find(|r| r["name"] == name)
         .unwrap_or_else(|| panic!("no row of {name}: {rows:?}"))
 }
+
+/// An engine that takes connections and never answers: `status` gives up
+/// on it within its short deadline and lists the rest, and `kill` of a
+/// NAME there fails after the engine deadline, keeping its records.
+#[test]
+#[ignore = "needs a Docker engine"]
+fn engines_a_hanging_engine_is_unreachable_after_its_deadline() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = format!("tcp://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    let sandbox = Sandbox::new();
+    let (name, hostname) = sandbox.unique("hang");
+    let program = which::which("docker").unwrap();
+    let record = serde_json::json!({
+        "version": 1,
+        "containers": {
+            &name: {
+                "name": &name,
+                "container_id": "0123456789ab0123456789ab0123456789ab0123456789ab0123456789ab0123",
+                "image": &name,
+                "hostname": &hostname,
+                "alias": format!("{hostname}-container"),
+                "transport": "exec",
+                "created_at": "2026-11-29T00:00:00Z",
+                "engine": {"program": program, "host": &host}
+            }
+        }
+    });
+    let home = sandbox.redock_home();
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::set_permissions(&home, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let state_file = home.join("state.json");
+    std::fs::write(&state_file, serde_json::to_vec_pretty(&record).unwrap()).unwrap();
+    std::fs::set_permissions(
+        &state_file,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    let state = std::fs::read(&state_file).unwrap();
+    let redock = |args: &[&str]| {
+        sandbox
+            .redock(args)
+            .env_remove("DOCKER_HOST")
+            .env_remove("DOCKER_CONTEXT")
+            .env_remove("REDOCK_ENGINE_TIMEOUT")
+    };
+
+    let asking = Instant::now();
+    let out = redock(&["status", "--json"]).success();
+    let took = asking.elapsed();
+    let rows = status_rows(&out);
+    assert_eq!(row(&rows, &name)["state"], "unreachable", "{out}");
+    assert_eq!(row(&rows, &name)["engine"], host.as_str(), "{out}");
+    assert!(
+        out.stderr
+            .contains(&format!("the engine {host} does not answer")),
+        "{out}"
+    );
+    // The deadline of status is 10 s; the machine may be slow.
+    assert!(took < Duration::from_secs(40), "status took {took:?}");
+    eprintln!("status with a hanging engine took {took:?}");
+
+    let out = redock(&["kill", &name])
+        .env("REDOCK_ENGINE_TIMEOUT", "2")
+        .fails(1);
+    out.assert_one_line_error(&format!(
+        "cannot kill {name}: its engine {host} does not answer"
+    ));
+    assert_eq!(std::fs::read(&state_file).unwrap(), state);
+}
