@@ -135,6 +135,25 @@ impl Context {
         Ok(engines)
     }
 
+    /// This home's containers on each of `engines`, asked in parallel, as
+    /// `inspect` describes them: an answer per engine, in their order.
+    pub fn inspect_on(&self, engines: &[Docker]) -> Vec<Result<Vec<ContainerInfo>>> {
+        std::thread::scope(|scope| {
+            let asking: Vec<_> = engines
+                .iter()
+                .map(|docker| scope.spawn(|| self.with_docker(docker.clone()).inspect_containers()))
+                .collect();
+            asking
+                .into_iter()
+                .map(|asked| {
+                    asked
+                        .join()
+                        .unwrap_or_else(|_| Err(Error::other("an engine's listing panicked")))
+                })
+                .collect()
+        })
+    }
+
     /// Repairs the modes of redock's files before ssh reads them (see
     /// [`Home::repair_modes`]), saying what changed.
     pub fn repair_modes(&self) -> Result<()> {

@@ -11,7 +11,7 @@ use docker_exec::{ContainerInfo, Docker, Endpoint};
 use crate::container::{labels, loopback_ssh_port};
 use crate::context::{same_engine, Context};
 use crate::decision::status_word;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::name::Image;
 use crate::time::parse_rfc3339;
 
@@ -54,20 +54,7 @@ pub fn rows(ctx: &Context, names: &[Image]) -> Result<Vec<Row>> {
             _ => docker,
         })
         .collect();
-    let answers: Vec<Result<Vec<ContainerInfo>>> = std::thread::scope(|scope| {
-        let asking: Vec<_> = engines
-            .iter()
-            .map(|docker| scope.spawn(|| ctx.with_docker(docker.clone()).inspect_containers()))
-            .collect();
-        asking
-            .into_iter()
-            .map(|asked| {
-                asked
-                    .join()
-                    .unwrap_or_else(|_| Err(Error::other("an engine's listing panicked")))
-            })
-            .collect()
-    });
+    let answers = ctx.inspect_on(&engines);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);

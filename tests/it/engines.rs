@@ -345,6 +345,11 @@ fn engines_a_name_lives_on_its_engine() {
     assert_eq!(row(&rows, &far_name)["engine"], "far", "{out}");
     assert!(rows.iter().all(|r| r["name"] != near.as_str()), "{out}");
     std::fs::rename(&aside, &state_file).unwrap();
+    // ssh-config prints the Host blocks of both engines' containers.
+    let blocks = redock(&["ssh-config"]).success().stdout;
+    for alias in [&near_alias, &far_alias] {
+        assert!(blocks.contains(&format!("Host {alias}\n")), "{blocks}");
+    }
 
     far.stop();
     let out = redock(&["status", "--json"]).success();
@@ -358,6 +363,16 @@ fn engines_a_name_lives_on_its_engine() {
             .lines()
             .any(|l| l.starts_with(&far_name) && l.contains("unreachable")),
         "{table}"
+    );
+    let out = redock(&["ssh-config"]).success();
+    assert!(
+        out.stdout.contains(&format!("Host {near_alias}\n")),
+        "{out}"
+    );
+    assert!(!out.stdout.contains(&far_alias), "{out}");
+    assert!(
+        out.stderr.contains("the engine far does not answer"),
+        "{out}"
     );
     let state_before = std::fs::read(sandbox.redock_home().join("state.json")).unwrap();
     let config_before = std::fs::read(sandbox.redock_home().join("ssh_config")).unwrap();
