@@ -484,3 +484,122 @@ fn engines_a_hanging_engine_is_unreachable_after_its_deadline() {
     ));
     assert_eq!(std::fs::read(&state_file).unwrap(), state);
 }
+
+/// Global options, environment, NAME and the error they get.
+type Naming<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str, &'a str);
+
+/// Every command on a NAME that lives on another engine than the one the
+/// user names is refused with one line naming where it lives, before the
+/// engine CLI runs, and changes no file; so is a context name the docker
+/// CLI would not take.
+#[test]
+fn engines_naming_another_engine_is_refused_before_anything() {
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = Sandbox::new();
+    let ssh_dir = sandbox.ssh_config().parent().unwrap().to_path_buf();
+    std::fs::create_dir_all(&ssh_dir).unwrap();
+    std::fs::write(sandbox.ssh_config(), "Host *\n  User me\n").unwrap();
+    let called = sandbox.home().join("engine-called");
+    let docker = sandbox.home().join("docker");
+    std::fs::write(
+        &docker,
+        format!("#!/bin/sh\ntouch '{}'\nexit 1\n", called.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&docker, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let home = sandbox.redock_home();
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let state = serde_json::json!({"version": 1, "containers": {
+        "redocktest:web": {"name": "redocktest:web", "container_id": "0123", "alias": "web-container",
+                           "transport": "exec", "engine": {"program": &docker, "context": "far"}},
+        "redocktest:old": {"name": "redocktest:old", "container_id": "4567", "alias": "old-container",
+                           "transport": "tcp"}
+    }});
+    let state_file = home.join("state.json");
+    std::fs::write(&state_file, serde_json::to_vec_pretty(&state).unwrap()).unwrap();
+    std::fs::set_permissions(&state_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let before = sandbox.snapshot();
+
+    let commands: [&[&str]; 10] = [
+        &["start", "--no-ssh"],
+        &["commit"],
+        &["kill"],
+        &["delete"],
+        &["logs"],
+        &["history"],
+        &["rollback"],
+        &["ssh"],
+        &["install", "NAME", "vim"],
+        &["ssh-config"],
+    ];
+    let namings: [Naming<'_>; 4] = [
+        (
+            &["--context", "other"],
+            &[],
+            "web",
+            "redocktest:web lives on the engine far, not other",
+        ),
+        (
+            &[],
+            &[("DOCKER_CONTEXT", "default")],
+            "web",
+            "redocktest:web lives on the engine far, not default",
+        ),
+        (
+            &[],
+            &[("DOCKER_HOST", "tcp://127.0.0.1:1")],
+            "web",
+            "lives on the engine far, not tcp://127.0.0.1:1",
+        ),
+        // A record without an engine is on the default one.
+        (
+            &["--context", "far"],
+            &[],
+            "old",
+            "redocktest:old lives on the engine default, not far",
+        ),
+    ];
+    for command in commands {
+        for (options, env, name, message) in namings {
+            let mut args: Vec<&str> = options.to_vec();
+            match command.iter().position(|a| *a == "NAME") {
+                Some(at) => {
+                    let mut command = command.to_vec();
+                    command[at] = name;
+                    args.extend(command);
+                }
+                None => {
+                    args.extend(command);
+                    args.push(name);
+                }
+            }
+            let mut run = sandbox
+                .redock(&args)
+                .env("REDOCK_DOCKER", &docker)
+                .env_remove("DOCKER_HOST")
+                .env_remove("DOCKER_CONTEXT");
+            for (key, value) in env {
+                run = run.env(key, value);
+            }
+            let out = run.fails(1);
+            out.assert_one_line_error(message);
+            assert!(!called.exists(), "the engine ran for {args:?}");
+            let mut after = sandbox.snapshot();
+            after.retain(|path, _| {
+                !path.to_string_lossy().ends_with("lock") && !path.starts_with(home.join("locks"))
+            });
+            let mut expected = before.clone();
+            expected.retain(|path, _| after.contains_key(path) || !path.starts_with(&home));
+            assert_eq!(expected, after, "{args:?} changed files:\n{out}");
+        }
+    }
+    for bad in ["far away", "-far", "a/b", "far%h"] {
+        let out = sandbox
+            .redock([&format!("--context={bad}"), "status"])
+            .env("REDOCK_DOCKER", &docker)
+            .fails(1);
+        out.assert_one_line_error("invalid context name");
+        assert!(!called.exists(), "the engine ran for --context {bad:?}");
+    }
+}
