@@ -258,7 +258,9 @@ fn engines_a_name_lives_on_its_engine() {
     assert_eq!(ssh(&far_alias, &["hostname"]), far_host);
 
     // One status lists both, running, with their engines.
+    let asking = Instant::now();
     let rows = status_rows(&redock(&["status", "--json"]).success());
+    eprintln!("status of two engines took {:?}", asking.elapsed());
     assert_eq!(row(&rows, &near)["engine"], "default", "{rows:?}");
     assert_eq!(row(&rows, &near)["state"], "running", "{rows:?}");
     assert_eq!(row(&rows, &far_name)["engine"], "far", "{rows:?}");
@@ -352,7 +354,12 @@ fn engines_a_name_lives_on_its_engine() {
     }
 
     far.stop();
+    let asking = Instant::now();
     let out = redock(&["status", "--json"]).success();
+    eprintln!(
+        "status with the far engine stopped took {:?}",
+        asking.elapsed()
+    );
     let rows = status_rows(&out);
     assert_eq!(row(&rows, &near)["state"], "running", "{out}");
     assert_eq!(row(&rows, &far_name)["state"], "unreachable", "{out}");
