@@ -3,7 +3,7 @@
 //! an alias.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use docker_exec::{ContainerInfo, Docker, Endpoint, PsEntry};
 use state::{ContainerRecord, EngineRecord, StateFile};
@@ -66,20 +66,23 @@ impl Context {
         }
     }
 
-    /// The engine `record` lives on: the one it names, the default engine
-    /// for a record without one, with REDOCK_DOCKER's program when given.
+    /// The engine `record` lives on: the one it names, with REDOCK_DOCKER's
+    /// program when given (or when the recorded one is gone). A record
+    /// written before engines were recorded names none: it goes to this
+    /// context's engine, as it did then.
     pub fn engine_of(&self, record: &ContainerRecord) -> Docker {
-        let (program, endpoint) = match &record.engine {
-            Some(engine) => (Some(engine.program.as_str()), endpoint_of(engine)),
-            None => (None, Endpoint::Default),
+        let Some(engine) = &record.engine else {
+            return self.docker.clone();
         };
-        let program = match program {
-            Some(program) if !self.program_given && !program.is_empty() => program.into(),
-            _ => self.docker.program().to_path_buf(),
+        let recorded = Path::new(&engine.program);
+        let program = if self.program_given || engine.program.is_empty() || !recorded.exists() {
+            self.docker.program().to_path_buf()
+        } else {
+            recorded.to_path_buf()
         };
         Docker::with_program(program)
             .with_timeout(self.docker.timeout())
-            .on(&endpoint)
+            .on(&endpoint_of(engine))
     }
 
     /// The context that talks to the engine NAME lives on: the one its
@@ -90,7 +93,7 @@ impl Context {
         let Ok(state) = self.state.load() else {
             return Ok(self.clone());
         };
-        let Some(record) = state.containers.get(name) else {
+        let Some(record) = state.containers.get(name).filter(|r| r.engine.is_some()) else {
             return Ok(self.clone());
         };
         let docker = self.engine_of(record);
@@ -230,4 +233,86 @@ pub fn endpoint_of(engine: &EngineRecord) -> Endpoint {
 /// endpoint.
 pub fn same_engine(a: &Docker, b: &Docker) -> bool {
     a.program() == b.program() && a.endpoint() == b.endpoint()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(dir: &Path) -> Context {
+        let home = Home::at(dir.join("home"));
+        let user_config = UserConfig {
+            path: dir.join("config"),
+            disabled: true,
+        };
+        let docker = Docker::with_program("/usr/bin/true").on(&Endpoint::Default);
+        Context::new(docker, home, user_config, false, Ui::new(0, false))
+    }
+
+    fn record(engine: Option<EngineRecord>) -> ContainerRecord {
+        ContainerRecord {
+            name: "alice:web".into(),
+            engine,
+            ..ContainerRecord::default()
+        }
+    }
+
+    #[test]
+    fn a_record_names_its_engine_and_the_cli_given_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ctx = context(dir.path());
+        let far = EngineRecord {
+            program: "/bin/sh".into(),
+            context: Some("far".into()),
+            host: None,
+        };
+        let docker = ctx.engine_of(&record(Some(far.clone())));
+        assert_eq!(docker.program(), Path::new("/bin/sh"));
+        assert_eq!(docker.endpoint(), Endpoint::Context("far".into()));
+        // A host wins over a context, as DOCKER_HOST does.
+        let host = EngineRecord {
+            host: Some("ssh://h".into()),
+            ..far.clone()
+        };
+        assert_eq!(
+            ctx.engine_of(&record(Some(host))).endpoint(),
+            Endpoint::Host("ssh://h".into())
+        );
+        // A recorded program that is gone gives way to this one.
+        let gone = EngineRecord {
+            program: "/nonexistent/docker".into(),
+            ..far.clone()
+        };
+        assert_eq!(
+            ctx.engine_of(&record(Some(gone))).program(),
+            Path::new("/usr/bin/true")
+        );
+        // REDOCK_DOCKER, when given, is every engine's CLI.
+        ctx.program_given = true;
+        let docker = ctx.engine_of(&record(Some(far)));
+        assert_eq!(docker.program(), Path::new("/usr/bin/true"));
+        assert_eq!(docker.endpoint(), Endpoint::Context("far".into()));
+        // A record from before engines were recorded: this context's.
+        assert!(same_engine(&ctx.engine_of(&record(None)), &ctx.docker));
+    }
+
+    #[test]
+    fn the_engine_record_of_a_context() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = context(dir.path());
+        assert_eq!(
+            ctx.engine_record(),
+            EngineRecord {
+                program: "/usr/bin/true".into(),
+                context: None,
+                host: None
+            }
+        );
+        let far = ctx.with_docker(ctx.docker.clone().on(&Endpoint::Context("far".into())));
+        assert_eq!(far.engine_record().context.as_deref(), Some("far"));
+        assert_eq!(
+            endpoint_of(&far.engine_record()),
+            Endpoint::Context("far".into())
+        );
+    }
 }

@@ -540,7 +540,7 @@ fn engines_naming_another_engine_is_refused_before_anything() {
         &["install", "NAME", "vim"],
         &["ssh-config"],
     ];
-    let namings: [Naming<'_>; 4] = [
+    let namings: [Naming<'_>; 3] = [
         (
             &["--context", "other"],
             &[],
@@ -558,13 +558,6 @@ fn engines_naming_another_engine_is_refused_before_anything() {
             &[("DOCKER_HOST", "tcp://127.0.0.1:1")],
             "web",
             "lives on the engine far, not tcp://127.0.0.1:1",
-        ),
-        // A record without an engine is on the default one.
-        (
-            &["--context", "far"],
-            &[],
-            "old",
-            "redocktest:old lives on the engine default, not far",
         ),
     ];
     for command in commands {
@@ -604,6 +597,14 @@ fn engines_naming_another_engine_is_refused_before_anything() {
             assert_eq!(expected, after, "{args:?} changed files:\n{out}");
         }
     }
+    // A record written before engines were recorded goes where the
+    // command says, as it did then.
+    sandbox
+        .redock(["--context", "far", "logs", "old"])
+        .env("REDOCK_DOCKER", &docker)
+        .fails(1);
+    assert!(called.exists(), "an old record was refused");
+    std::fs::remove_file(&called).unwrap();
     for bad in ["far away", "-far", "a/b", "far%h"] {
         let out = sandbox
             .redock([&format!("--context={bad}"), "status"])

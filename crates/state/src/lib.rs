@@ -110,8 +110,9 @@ pub struct ContainerRecord {
     /// epoch written as a string.
     #[serde(default)]
     pub created_at: String,
-    /// The engine the container lives on; a record without one (written
-    /// before engines were recorded) means the default engine.
+    /// The engine the container lives on. A record without one was written
+    /// before engines were recorded: its NAME goes to whichever engine the
+    /// command names, as it did then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine: Option<EngineRecord>,
 }
