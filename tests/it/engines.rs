@@ -25,6 +25,8 @@ struct FarEngine {
     dir: tempfile::TempDir,
     netns: String,
     dockerd: Option<Child>,
+    /// This end of the link to the namespace, if made.
+    veth: Option<String>,
 }
 
 impl FarEngine {
@@ -37,6 +39,7 @@ impl FarEngine {
             dir,
             netns: format!("rdk{}", std::process::id()),
             dockerd: None,
+            veth: None,
         };
         // A namespace left by a killed run of this process id goes first.
         let _ = Command::new("ip")
@@ -119,6 +122,55 @@ impl FarEngine {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
+    /// Copies `image` from the machine's engine (`docker save | load`).
+    fn carry(&self, image: &str) {
+        let mut save = Command::new("docker")
+            .args(["save", image])
+            .env_remove("DOCKER_HOST")
+            .env_remove("DOCKER_CONTEXT")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let load = self
+            .docker()
+            .arg("load")
+            .stdin(save.stdout.take().unwrap())
+            .output()
+            .unwrap();
+        assert!(save.wait().unwrap().success(), "docker save {image} failed");
+        assert!(
+            load.status.success(),
+            "{}",
+            String::from_utf8_lossy(&load.stderr)
+        );
+    }
+
+    /// Links the namespace to this one by a pair of virtual interfaces:
+    /// the far end's address, reachable from here.
+    fn link(&mut self) -> String {
+        let n = std::process::id() % 200 + 20;
+        let (here, there) = (
+            format!("rdkh{}", std::process::id()),
+            format!("rdkn{}", std::process::id()),
+        );
+        run(Command::new("ip").args(["link", "add", &here, "type", "veth", "peer", "name", &there]));
+        self.veth = Some(here.clone());
+        run(Command::new("ip").args(["link", "set", &there, "netns", &self.netns]));
+        run(Command::new("ip").args(["addr", "add", &format!("10.213.{n}.1/30"), "dev", &here]));
+        run(Command::new("ip").args(["link", "set", &here, "up"]));
+        run(Command::new("ip").args([
+            "-n",
+            &self.netns,
+            "addr",
+            "add",
+            &format!("10.213.{n}.2/30"),
+            "dev",
+            &there,
+        ]));
+        run(Command::new("ip").args(["-n", &self.netns, "link", "set", &there, "up"]));
+        format!("10.213.{n}.2")
+    }
+
     /// Stops dockerd (its containers with it) and waits for it to end.
     fn stop(&mut self) {
         let Some(mut child) = self.dockerd.take() else {
@@ -152,6 +204,9 @@ impl Drop for FarEngine {
         for point in left {
             let _ = Command::new("umount").args(["-l", point]).output();
         }
+        if let Some(veth) = &self.veth {
+            let _ = Command::new("ip").args(["link", "del", veth]).output();
+        }
         let _ = Command::new("ip")
             .args(["netns", "del", &self.netns])
             .output();
@@ -175,23 +230,7 @@ fn engines_a_name_lives_on_its_engine() {
     base_image();
     let mut far = FarEngine::start();
     // The namespace has no network: the base image is carried over.
-    let mut save = Command::new("docker")
-        .args(["save", redock::container::BASE_IMAGE])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let load = far
-        .docker()
-        .arg("load")
-        .stdin(save.stdout.take().unwrap())
-        .output()
-        .unwrap();
-    assert!(save.wait().unwrap().success(), "docker save failed");
-    assert!(
-        load.status.success(),
-        "{}",
-        String::from_utf8_lossy(&load.stderr)
-    );
+    far.carry(redock::container::BASE_IMAGE);
 
     let sandbox = Sandbox::new();
     // The context is the sandbox's, in its HOME's ~/.docker: the user's
@@ -613,4 +652,155 @@ fn engines_naming_another_engine_is_refused_before_anything() {
         out.assert_one_line_error("invalid context name");
         assert!(!called.exists(), "the engine ran for --context {bad:?}");
     }
+}
+
+/// The real remote path: the far engine reached as
+/// `DOCKER_HOST=ssh://root@ADDRESS:2222`, through an sshd in its
+/// namespace (a container of the base image on the far engine's own
+/// network, with the docker CLI and the far engine's socket). The docker
+/// CLI's ssh reads the machine user's config, so the test puts an `ssh`
+/// first on PATH that adds a config of its own, for redock's runs and the
+/// ssh it starts alike. After `start`, no variable names the engine.
+#[test]
+#[ignore = "needs a Docker engine"]
+fn engines_a_name_on_an_ssh_host() {
+    base_image();
+    let mut far = FarEngine::start();
+    far.carry(redock::container::BASE_IMAGE);
+    let address = far.link();
+
+    // The key, the known hosts and the ssh the docker CLI runs.
+    let key = far.path("id");
+    run(Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&key));
+    std::fs::copy(far.path("id.pub"), far.path("authorized_keys")).unwrap();
+    let config = far.path("ssh_config");
+    std::fs::write(
+        &config,
+        format!(
+            "Host {address}\n  User root\n  Port 2222\n  IdentityFile {}\n  IdentitiesOnly yes\n  \
+             UserKnownHostsFile {}\n  StrictHostKeyChecking accept-new\n  BatchMode yes\n",
+            key.display(),
+            far.path("known_hosts").display()
+        ),
+    )
+    .unwrap();
+    let bin = far.path("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let ssh_wrapper = bin.join("ssh");
+    std::fs::write(
+        &ssh_wrapper,
+        format!(
+            "#!/bin/sh\nexec /usr/bin/ssh -F '{}' \"$@\"\n",
+            config.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &ssh_wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+
+    // sshd on the far namespace's network, where `docker` is the far engine.
+    far.docker_ok(&[
+        "run",
+        "-d",
+        "--name",
+        "rdk-sshd",
+        "--network",
+        "host",
+        "-v",
+        "/usr/bin/docker:/usr/bin/docker:ro",
+        "-v",
+        &format!("{}:/var/run/docker.sock", far.path("d.sock").display()),
+        "-v",
+        &format!("{}:/etc/rdk_keys:ro", far.path("authorized_keys").display()),
+        "--entrypoint",
+        "/bin/sh",
+        redock::container::BASE_IMAGE,
+        "-c",
+        &format!(
+            "ssh-keygen -A >/dev/null && mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e -p 2222 \
+             -o ListenAddress={address} -o AuthorizedKeysFile=/etc/rdk_keys -o StrictModes=no \
+             -o PermitRootLogin=prohibit-password -o UsePAM=no"
+        ),
+    ]);
+    let engine = format!("ssh://root@{address}:2222");
+    let waiting = Instant::now();
+    loop {
+        let answer = Command::new("docker")
+            .args(["--host", &engine, "version"])
+            .env("PATH", &path)
+            .env_remove("DOCKER_CONTEXT")
+            .output()
+            .unwrap();
+        if answer.status.success() {
+            break;
+        }
+        assert!(
+            waiting.elapsed() < DOCKERD_WAIT,
+            "the far engine does not answer over ssh: {}\n{}",
+            String::from_utf8_lossy(&answer.stderr),
+            far.docker_ok(&["logs", "rdk-sshd"])
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
+    let sandbox = Sandbox::new();
+    let redock = |args: &[&str]| {
+        sandbox
+            .redock(args)
+            .env("PATH", &path)
+            .env_remove("DOCKER_HOST")
+            .env_remove("DOCKER_CONTEXT")
+    };
+    let (name, hostname) = sandbox.unique("remote");
+    let alias = format!("{hostname}-container");
+    // A remote engine: the exec transport without asking.
+    redock(&["start", "--no-ssh", "--timeout", "120", &name])
+        .env("DOCKER_HOST", &engine)
+        .success();
+    let ssh = Command::new("/usr/bin/ssh")
+        .arg("-F")
+        .arg(sandbox.ssh_config())
+        .args([
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "ConnectTimeout=30",
+            &alias,
+            "hostname",
+        ])
+        .env("HOME", sandbox.home())
+        .env("PATH", &path)
+        .env_remove("DOCKER_HOST")
+        .env_remove("DOCKER_CONTEXT")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        ssh.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ssh.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&ssh.stdout).trim(), hostname);
+    let out = redock(&["status", "--json"]).success();
+    let rows = status_rows(&out);
+    assert_eq!(row(&rows, &name)["engine"], engine.as_str(), "{out}");
+    assert_eq!(row(&rows, &name)["state"], "running", "{out}");
+    assert_eq!(row(&rows, &name)["transport"], "exec", "{out}");
+    redock(&["run", &name, "--", "true"]).success();
+    redock(&["kill", &name]).success();
+    assert!(
+        far.docker_ok(&["ps", "-aq", "--filter", &label("name", &name)])
+            .is_empty(),
+        "still on the far engine"
+    );
 }
