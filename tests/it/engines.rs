@@ -27,6 +27,8 @@ struct FarEngine {
     dockerd: Option<Child>,
     /// This end of the link to the namespace, if made.
     veth: Option<String>,
+    /// Which of this process's far engines it is.
+    seq: usize,
 }
 
 impl FarEngine {
@@ -35,11 +37,16 @@ impl FarEngine {
             .prefix("rdk")
             .tempdir_in("/tmp")
             .unwrap();
+        // The engine tests of one process run side by side: each far
+        // engine has names of its own.
+        static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let mut far = FarEngine {
             dir,
-            netns: format!("rdk{}", std::process::id()),
+            netns: format!("rdk{}s{}", std::process::id(), seq),
             dockerd: None,
             veth: None,
+            seq,
         };
         // A namespace left by a killed run of this process id goes first.
         let _ = Command::new("ip")
@@ -148,11 +155,10 @@ impl FarEngine {
     /// Links the namespace to this one by a pair of virtual interfaces:
     /// the far end's address, reachable from here.
     fn link(&mut self) -> String {
-        let n = std::process::id() % 200 + 20;
-        let (here, there) = (
-            format!("rdkh{}", std::process::id()),
-            format!("rdkn{}", std::process::id()),
-        );
+        // Interface names hold 15 bytes: `rdkh` and the namespace's numbers.
+        let suffix = &self.netns["rdk".len()..];
+        let (here, there) = (format!("rdkh{suffix}"), format!("rdkn{suffix}"));
+        let n = (std::process::id() as usize * 2 + self.seq) % 230 + 20;
         run(Command::new("ip").args(["link", "add", &here, "type", "veth", "peer", "name", &there]));
         self.veth = Some(here.clone());
         run(Command::new("ip").args(["link", "set", &there, "netns", &self.netns]));
