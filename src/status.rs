@@ -60,22 +60,20 @@ pub fn rows(ctx: &Context, names: &[Image]) -> Result<Vec<Row>> {
         .map_or(0, |d| d.as_secs() as i64);
     let mut rows = Vec::new();
     let mut down = Vec::new();
-    let mut first_error = None;
+    let mut errors = Vec::new();
     for (docker, answer) in engines.iter().zip(answers) {
         match answer {
             Ok(infos) => rows.extend(infos.iter().map(|info| row(info, docker, now))),
             Err(error) => {
                 down.push(docker);
-                first_error.get_or_insert((engine_name(docker), error));
+                errors.push((engine_name(docker), error));
             }
         }
     }
-    if down.len() == engines.len() {
-        if let Some((_, error)) = first_error {
-            return Err(error);
-        }
+    if down.len() == engines.len() && !errors.is_empty() {
+        return Err(errors.remove(0).1);
     }
-    if let Some((engine, error)) = first_error {
+    for (engine, error) in errors {
         ctx.ui.warn(format!(
             "the engine {engine} does not answer; its containers are marked unreachable ({error})"
         ));
