@@ -44,6 +44,9 @@ pub struct GlobalArgs {
     /// Leave your SSH client config alone (use `redock ssh`, or ssh -F REDOCK_HOME/ssh_config)
     #[arg(long, global = true)]
     pub no_ssh_config: bool,
+    /// The docker context new NAMEs start on [default: DOCKER_HOST, DOCKER_CONTEXT, the CLI's current context]; a NAME stays on its own
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

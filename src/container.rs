@@ -1,6 +1,7 @@
 //! A redock container: an image NAME, the Docker container started from it
 //! and the SSH access to it (the original's `Container`).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -27,6 +28,9 @@ pub mod labels {
     pub const ALIAS: &str = "io.redock.alias";
     pub const TRANSPORT: &str = "io.redock.transport";
     pub const HOME: &str = "io.redock.home";
+    /// The engine the container was started on, as `status` shows it:
+    /// `default`, a context's name or a `DOCKER_HOST` value.
+    pub const ENGINE: &str = "io.redock.engine";
 }
 
 /// How long `start` looks for the container that holds its name.
@@ -40,7 +44,8 @@ pub const BASE_IMAGE: &str = base_image::DEFAULT_TARGET;
 
 /// One NAME and what redock knows of it.
 pub struct Container<'a> {
-    ctx: &'a Context,
+    /// The context on the engine the NAME lives on.
+    ctx: Cow<'a, Context>,
     image: Image,
     hostname: String,
     /// Whether the host name was asked for (`-n`), not the tag's.
@@ -91,6 +96,9 @@ impl<'a> Container<'a> {
             }
             None => name::default_hostname(&image).unwrap_or_else(|_| image.tag.clone()),
         };
+        // The engine the NAME lives on; one the user named instead is
+        // refused here, before anything is asked of either.
+        let ctx = Cow::Owned(ctx.for_name(&image.name())?);
         Ok(Container {
             ctx,
             image,
@@ -238,7 +246,7 @@ impl<'a> Container<'a> {
     /// existing container's is reported, not applied.
     pub fn start(&self, transport: Option<Transport>) -> Result<Running> {
         let _lock = self.lock()?;
-        let ctx = self.ctx;
+        let ctx = &*self.ctx;
         // Made without -n from a tag that gives no host name (see `new`).
         name::validate_hostname(&self.hostname)?;
         // One listing of this home's containers serves both this NAME and
@@ -279,7 +287,7 @@ impl<'a> Container<'a> {
         transport: Option<Transport>,
         public_key: &str,
     ) -> Result<Running> {
-        let ctx = self.ctx;
+        let ctx = &*self.ctx;
         let outcome = match action {
             Action::Reuse => Outcome::Reused,
             Action::Resume(how) => {
@@ -362,9 +370,10 @@ impl<'a> Container<'a> {
         transport: Option<Transport>,
         public_key: &str,
     ) -> Result<Running> {
-        let ctx = self.ctx;
+        let ctx = &*self.ctx;
         let alias = self.ssh_alias();
         check_alias_free(&alias, others)?;
+        self.check_alias_free_elsewhere(&alias)?;
         let chosen = match transport {
             Some(t) => t,
             None if ctx.docker.engine_is_remote()? => Transport::Exec,
@@ -387,6 +396,10 @@ impl<'a> Container<'a> {
             (
                 labels::HOME.to_string(),
                 ctx.home.dir().display().to_string(),
+            ),
+            (
+                labels::ENGINE.to_string(),
+                ctx.docker.endpoint().to_string(),
             ),
         ]);
         let id = match ctx.docker.create(&spec) {
@@ -426,6 +439,31 @@ impl<'a> Container<'a> {
             outcome: Outcome::Created,
             include,
         })
+    }
+
+    /// Refuses an alias that a container on another engine has: one user
+    /// ssh config holds the Host blocks of every engine, and that engine's
+    /// own names do not see this one's. The state file is where the other
+    /// engines' containers are known without asking each of them.
+    fn check_alias_free_elsewhere(&self, alias: &str) -> Result<()> {
+        let ctx = &*self.ctx;
+        let state = ctx.state.load()?;
+        let other = state.containers.values().find(|r| {
+            r.alias == alias
+                && r.name != self.image.name()
+                && !crate::context::same_engine(&ctx.engine_of(r), &ctx.docker)
+        });
+        match other {
+            Some(other) => Err(alias_collision(
+                alias,
+                &format!(
+                    "{} on the engine {}",
+                    other.name,
+                    ctx.engine_of(other).endpoint()
+                ),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// A `docker create` cut off by its deadline or a signal may have made
@@ -490,7 +528,7 @@ impl<'a> Container<'a> {
         }
         let options = base_image::BuildOptions::default();
         let options = crate::base::options(&self.ctx.home, options, &Default::default())?;
-        crate::base::ensure(self.ctx, &options)?;
+        crate::base::ensure(&self.ctx, &options)?;
         Ok(options.target)
     }
 
@@ -580,7 +618,7 @@ impl<'a> Container<'a> {
         host_key: &str,
         transport: Transport,
     ) -> Result<IncludeOutcome> {
-        let ctx = self.ctx;
+        let ctx = &*self.ctx;
         sshfiles::pin_host_key(&ctx.home, alias, endpoint, host_key)?;
         sshfiles::write_host_block(&ctx.home, alias, endpoint)?;
         let include = ctx.user_config.ensure_include(&ctx.home, ctx.dry_run)?;
@@ -596,6 +634,7 @@ impl<'a> Container<'a> {
                 Endpoint::Exec { .. } => None,
             },
             created_at: now_rfc3339(),
+            engine: Some(ctx.engine_record()),
         };
         ctx.update_state(|state| {
             state.containers.insert(record.name.clone(), record);
@@ -615,7 +654,7 @@ impl<'a> Container<'a> {
         transport: Transport,
         outcome: Outcome,
     ) -> Result<Running> {
-        let ctx = self.ctx;
+        let ctx = &self.ctx;
         let endpoint = match transport {
             Transport::Tcp => Endpoint::Tcp {
                 host: "127.0.0.1".into(),
@@ -694,6 +733,7 @@ impl<'a> Container<'a> {
             labels::ALIAS,
             labels::TRANSPORT,
             labels::HOME,
+            labels::ENGINE,
         ];
         let mut changes = if squash {
             let image = self
@@ -791,12 +831,27 @@ impl<'a> Container<'a> {
     /// was anything.
     pub fn kill(&self) -> Result<bool> {
         let _lock = self.lock()?;
-        self.kill_locked()
+        self.kill_locked().map_err(|error| {
+            if !error.is_engine_down() {
+                return error;
+            }
+            // Nothing is removed until the engine says the container is
+            // gone: the Host block and the record wait for it.
+            let engine = self.ctx.docker.endpoint();
+            let detail = std::error::Error::source(&error)
+                .map(|s| s.to_string())
+                .unwrap_or_default();
+            Error::other(format!(
+                "cannot kill {}: its engine {engine} does not answer ({detail}); its records are kept",
+                self.image
+            ))
+            .with_hint("start that engine again, then kill it again")
+        })
     }
 
     /// [`Container::kill`] under the NAME's lock.
     fn kill_locked(&self) -> Result<bool> {
-        let ctx = self.ctx;
+        let ctx = &*self.ctx;
         let containers = self.look()?;
         let record = ctx.load_state()?.containers.remove(&self.image.name());
         match decide(

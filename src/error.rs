@@ -102,6 +102,20 @@ impl Error {
         }
     }
 
+    /// Whether this is an engine CLI call that found no engine to answer:
+    /// unreachable, or past its deadline.
+    pub fn is_engine_down(&self) -> bool {
+        self.source
+            .as_deref()
+            .and_then(|s| s.downcast_ref::<docker_exec::Error>())
+            .is_some_and(|e| {
+                matches!(
+                    e.kind(),
+                    docker_exec::ErrorKind::EngineUnreachable | docker_exec::ErrorKind::Timeout
+                )
+            })
+    }
+
     pub(crate) fn other(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Other(message.into()))
     }

@@ -18,6 +18,7 @@ pub(super) fn history(args: HistoryArgs, global: &GlobalArgs, ui: &Ui) -> Result
     let limit = history::limit()?;
     let ctx = context(global, ui)?;
     let name = image.name();
+    let ctx = ctx.for_name(&name)?;
     let history = history::history(&ctx.docker, &name, limit)?
         .ok_or_else(|| history::no_such_image(&name))?;
     if args.json {

@@ -14,7 +14,7 @@ use crate::sshfiles::{IncludeOutcome, Transport, UserConfig};
 use crate::ui::Ui;
 
 use super::ssh::exec;
-use super::{context, images};
+use super::{check_engines, context, images};
 
 /// `redock start NAME…`.
 pub(super) fn start(args: StartArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32> {
@@ -29,6 +29,7 @@ pub(super) fn start(args: StartArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32
     let hostnames = hostnames(&images, hostname.as_deref())?;
     let transport = transport.as_deref().and_then(Transport::parse);
     let ctx = context(global, ui)?;
+    check_engines(&ctx, &images)?;
     for hostname in &hostnames {
         let alias = name::ssh_alias(hostname);
         if let Some(home) = ctx.user_config.alias_owner(&ctx.home, &alias) {
@@ -144,6 +145,7 @@ fn report_include(ctx: &Context, outcome: &IncludeOutcome) {
 pub(super) fn commit(args: CommitArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32> {
     let images = images(&args.names)?;
     let ctx = context(global, ui)?;
+    check_engines(&ctx, &images)?;
     for image in images {
         let container = Container::new(&ctx, image.clone(), None, Duration::ZERO)?;
         let id = container.commit(args.message.as_deref(), args.author.as_deref(), args.squash)?;
@@ -158,6 +160,7 @@ pub(super) fn commit(args: CommitArgs, global: &GlobalArgs, ui: &Ui) -> Result<i
 pub(super) fn kill(args: KillArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32> {
     let images = images(&args.names)?;
     let ctx = context(global, ui)?;
+    check_engines(&ctx, &images)?;
     for image in images {
         let container = Container::new(&ctx, image.clone(), None, Duration::ZERO)?;
         let killed = container.kill()?;
@@ -176,6 +179,7 @@ pub(super) fn kill(args: KillArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32> 
 pub(super) fn delete(args: DeleteArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32> {
     let images = images(&args.names)?;
     let ctx = context(global, ui)?;
+    check_engines(&ctx, &images)?;
     for image in images {
         let container = Container::new(&ctx, image.clone(), None, Duration::ZERO)?;
         let pruned = container.delete(args.force)?;

@@ -24,6 +24,7 @@ mod status;
 use std::ffi::OsString;
 
 use clap::Parser;
+use docker_exec::Endpoint;
 
 use crate::cli::{Cli, Command, CompletionsArgs, GlobalArgs};
 use crate::context::Context;
@@ -115,18 +116,44 @@ fn run(cli: Cli, ui: &Ui) -> Result<i32> {
 fn context(global: &GlobalArgs, ui: &Ui) -> Result<Context> {
     let docker = docker_exec::Docker::from_env()?;
     check_engine_path(docker.program())?;
+    let variable = |key| std::env::var(key).ok();
+    let asked = match &global.context {
+        Some(name) => Some(context_endpoint(name)?),
+        None => Endpoint::from_variables(
+            variable("DOCKER_HOST").as_deref(),
+            variable("DOCKER_CONTEXT").as_deref(),
+        ),
+    };
+    // The engine of new NAMEs, fixed once: the CLI's current context is
+    // read now, not by each call.
+    let endpoint = asked.clone().unwrap_or_else(|| docker.endpoint());
+    let docker = docker.on(&endpoint);
     let home = Home::from_env()?;
     // Both are known before the engine is asked anything: whatever redock
     // would write of them into an ssh configuration is checked now.
     crate::sshfiles::check_values(&home, docker.exec_proxy_command("0123456789ab"))?;
     let user_config = UserConfig::new(global.ssh_config.clone(), global.no_ssh_config, &home)?;
-    Ok(Context::new(
-        docker,
-        home,
-        user_config,
-        global.dry_run,
-        ui.clone(),
-    ))
+    let mut ctx = Context::new(docker, home, user_config, global.dry_run, ui.clone());
+    ctx.asked = asked;
+    ctx.program_given = std::env::var_os("REDOCK_DOCKER").is_some_and(|v| !v.is_empty());
+    Ok(ctx)
+}
+
+/// The engine `--context NAME` names. A context's name goes into ssh
+/// configurations (the exec transport's ProxyCommand), so it is held to
+/// the docker CLI's grammar for it before anything runs.
+fn context_endpoint(name: &str) -> Result<Endpoint> {
+    let mut chars = name.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || "_.+-".contains(c));
+    if first_ok && rest_ok {
+        Ok(Endpoint::context(name))
+    } else {
+        Err(crate::error::Error::other(format!(
+            "invalid context name {name:?}: a docker context is named by letters, digits and `_.+-`"
+        ))
+        .with_hint("`docker context ls` lists them"))
+    }
 }
 
 /// The engine CLI's path goes into ssh configurations (the exec
@@ -144,6 +171,15 @@ fn check_engine_path(program: &std::path::Path) -> Result<()> {
         crate::error::Error::other(format!("the engine CLI {program:?} {reason}"))
             .with_hint("point REDOCK_DOCKER at the docker (or podman) program by another path"),
     )
+}
+
+/// Refuses, before any NAME is acted on, a NAME that lives on another
+/// engine than the one the user named.
+fn check_engines(ctx: &Context, images: &[Image]) -> Result<()> {
+    for image in images {
+        ctx.for_name(&image.name())?;
+    }
+    Ok(())
 }
 
 /// Parses every NAME before anything runs, so a bad one changes nothing.
@@ -219,6 +255,28 @@ mod tests {
                 Err(clap::error::ErrorKind::ValueValidation),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn context_names_follow_the_docker_cli() {
+        use docker_exec::Endpoint;
+        assert_eq!(
+            super::context_endpoint("far").unwrap(),
+            Endpoint::Context("far".into())
+        );
+        assert_eq!(
+            super::context_endpoint("build.host_2+x-1").unwrap(),
+            Endpoint::Context("build.host_2+x-1".into())
+        );
+        assert_eq!(
+            super::context_endpoint("default").unwrap(),
+            Endpoint::Default
+        );
+        for bad in ["", "-far", ".far", "far away", "far%h", "a/b", "é", "far\n"] {
+            let error = super::context_endpoint(bad).unwrap_err().to_string();
+            assert!(error.starts_with("invalid context name"), "{bad}: {error}");
+            assert!(!error.contains('\n'), "{error}");
         }
     }
 

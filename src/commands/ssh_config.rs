@@ -25,9 +25,29 @@ pub(super) fn ssh_config(args: SshConfigArgs, global: &GlobalArgs, ui: &Ui) -> R
     // (NAME, alias) of each container to print.
     let mut wanted = Vec::new();
     if images.is_empty() {
-        for entry in ctx.inspect_containers()?.iter().filter(|c| c.is_running()) {
-            let label = |key| entry.labels.get(key).cloned().unwrap_or_default();
-            wanted.push((label(labels::NAME), label(labels::ALIAS)));
+        // The running containers of every engine redock knows; one that
+        // does not answer is told, and the others' blocks printed.
+        let engines = ctx.engines()?;
+        let answers = ctx.inspect_on(&engines);
+        if answers.iter().all(|a| a.is_err()) {
+            if let Some(Err(error)) = answers.into_iter().next() {
+                return Err(error);
+            }
+            return Ok(0);
+        }
+        for (docker, answer) in engines.iter().zip(answers) {
+            match answer {
+                Ok(infos) => {
+                    for entry in infos.iter().filter(|c| c.is_running()) {
+                        let label = |key| entry.labels.get(key).cloned().unwrap_or_default();
+                        wanted.push((label(labels::NAME), label(labels::ALIAS)));
+                    }
+                }
+                Err(error) => ui.warn(format!(
+                    "the engine {} does not answer; its containers are left out ({error})",
+                    crate::status::engine_name(docker)
+                )),
+            }
         }
         wanted.sort();
         if wanted.is_empty() {

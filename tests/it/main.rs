@@ -5,6 +5,7 @@
 mod cli;
 mod dryrun;
 mod engine;
+mod engines;
 mod history;
 mod hostile;
 mod interop;

@@ -20,6 +20,9 @@ const TOOLS: &[(&str, &str)] = &[
     ("groff", "groff-base"),
     // The engine of the `podman_` tests.
     ("podman", "podman"),
+    // The `engines_` tests' second dockerd, in a network namespace.
+    ("ip", "iproute2"),
+    ("nsenter", "util-linux"),
 ];
 
 /// The limits Podman's containers get, in the `containers.conf` the Podman

@@ -254,9 +254,9 @@ pub fn context_inspect(name: &str) -> Vec<OsString> {
     os(&["context", "inspect", name])
 }
 
-/// Global options that carry `DOCKER_CONTEXT` or `DOCKER_HOST` onto a
-/// command line, for a command that runs where the environment may differ
-/// (ssh's `ProxyCommand`). A context wins, as it does for the CLI.
+/// Global options that name an engine (a context, or a `DOCKER_HOST`
+/// value) on a command line, for a command that runs where the environment
+/// may differ (ssh's `ProxyCommand`). Given both, the context is named.
 pub fn connection(context: Option<&str>, host: Option<&str>) -> Vec<String> {
     match (context, host) {
         (Some(context), _) => vec!["--context".into(), context.into()],

@@ -115,6 +115,62 @@ impl std::fmt::Debug for DryRun {
     }
 }
 
+/// Which engine the CLI talks to: what `--context` or `DOCKER_HOST` names.
+///
+/// A [`Docker`] on an endpoint gives each command it runs that endpoint in
+/// its environment (`DOCKER_CONTEXT` or `DOCKER_HOST`, the other emptied),
+/// rather than a `--context`/`--host` option: the argument vectors stay
+/// the same for every engine (Podman knows neither option), and whatever
+/// redock's own environment says never reaches a call meant for another
+/// engine. ssh's `ProxyCommand`, which runs in ssh's environment, names it
+/// with the options instead (see [`Docker::exec_proxy_command`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Endpoint {
+    /// The CLI's default context: its own socket on this machine.
+    #[default]
+    Default,
+    /// A docker context, by name (never `default`).
+    Context(String),
+    /// An engine address, as `DOCKER_HOST` takes it (`ssh://…`, `tcp://…`,
+    /// `unix://…`).
+    Host(String),
+}
+
+impl Endpoint {
+    /// The endpoint a context name gives: `default` is [`Endpoint::Default`].
+    pub fn context(name: &str) -> Endpoint {
+        match name {
+            "" | "default" => Endpoint::Default,
+            name => Endpoint::Context(name.to_string()),
+        }
+    }
+
+    /// The engine as docker's environment would name it, from the values
+    /// of `DOCKER_HOST` and `DOCKER_CONTEXT` (empty: unset), as the CLI
+    /// reads them: `DOCKER_HOST` wins. `None` when neither names one.
+    pub fn from_variables(host: Option<&str>, context: Option<&str>) -> Option<Endpoint> {
+        match (
+            host.filter(|h| !h.is_empty()),
+            context.filter(|c| !c.is_empty()),
+        ) {
+            (Some(host), _) => Some(Endpoint::Host(host.to_string())),
+            (None, Some(context)) => Some(Endpoint::context(context)),
+            (None, None) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Endpoint {
+    /// `default`, the context's name, or the engine's address.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Endpoint::Default => f.write_str("default"),
+            Endpoint::Context(name) => f.write_str(name),
+            Endpoint::Host(host) => f.write_str(host),
+        }
+    }
+}
+
 /// Result of this crate's calls.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -353,6 +409,18 @@ impl Docker {
         }
     }
 
+    /// Another program with this one's deadline and dry-run mode, and no
+    /// environment of its own: the CLI of another engine, which must stay
+    /// as dry as the one it came from.
+    pub fn for_program(&self, program: impl Into<PathBuf>) -> Docker {
+        Docker {
+            program: program.into(),
+            envs: Vec::new(),
+            timeout: self.timeout,
+            dry_run: self.dry_run.clone(),
+        }
+    }
+
     /// The same CLI for a dry run: each call that would change the engine
     /// is given to `on_change` as a command line instead of being run (see
     /// the crate's docs); the calls that only read still run.
@@ -391,6 +459,32 @@ impl Docker {
     pub fn with_timeout(mut self, timeout: Option<Duration>) -> Docker {
         self.timeout = timeout;
         self
+    }
+
+    /// The same CLI talking to `endpoint`, whatever redock's environment
+    /// names (see [`Endpoint`]).
+    pub fn on(self, endpoint: &Endpoint) -> Docker {
+        let (host, context) = match endpoint {
+            // `default` and not nothing: the CLI's `currentContext` might
+            // name another.
+            Endpoint::Default => ("", "default"),
+            Endpoint::Context(name) => ("", name.as_str()),
+            Endpoint::Host(host) => (host.as_str(), ""),
+        };
+        self.with_env("DOCKER_HOST", host)
+            .with_env("DOCKER_CONTEXT", context)
+    }
+
+    /// The engine this CLI talks to, as the CLI decides it: `DOCKER_HOST`,
+    /// else `DOCKER_CONTEXT`, else the `currentContext` of its
+    /// configuration, else the default context.
+    pub fn endpoint(&self) -> Endpoint {
+        Endpoint::from_variables(
+            self.env_var("DOCKER_HOST").as_deref(),
+            self.env_var("DOCKER_CONTEXT").as_deref(),
+        )
+        .or_else(|| self.configured_context().map(|c| Endpoint::context(&c)))
+        .unwrap_or_default()
     }
 
     /// The program this runs.
@@ -473,15 +567,19 @@ impl Docker {
     }
 
     /// Argument vector for an ssh `ProxyCommand` that runs `sshd -i` in the
-    /// container through `docker exec`, carrying `--context`/`--host` from the
-    /// environment (DOCKER_CONTEXT / DOCKER_HOST) so the ProxyCommand works
-    /// whatever environment ssh runs in.
+    /// container through `docker exec`, naming its engine with `--context` or
+    /// `--host` (see [`Docker::endpoint`]), so that the ProxyCommand reaches
+    /// that engine whatever environment ssh runs in.
     pub fn exec_proxy_command(&self, container_id: &str) -> Vec<String> {
         let mut argv = vec![self.program.to_string_lossy().into_owned()];
-        argv.extend(args::connection(
-            self.env_var("DOCKER_CONTEXT").as_deref(),
-            self.env_var("DOCKER_HOST").as_deref(),
-        ));
+        // The default context needs no option; `--context default`
+        // would only lose to a DOCKER_HOST in ssh's environment anyway.
+        let (context, host) = match self.endpoint() {
+            Endpoint::Default => (None, None),
+            Endpoint::Context(name) => (Some(name), None),
+            Endpoint::Host(host) => (None, Some(host)),
+        };
+        argv.extend(args::connection(context.as_deref(), host.as_deref()));
         argv.extend(["exec", "-i", container_id, "/usr/sbin/sshd", "-i"].map(String::from));
         argv
     }
@@ -953,11 +1051,57 @@ mod tests {
                 "-i"
             ]
         );
+        // DOCKER_HOST wins over DOCKER_CONTEXT, as it does for the CLI.
         let docker = docker.with_env("DOCKER_CONTEXT", "remote");
+        assert_eq!(
+            docker.exec_proxy_command("abc")[1..3],
+            ["--host", "ssh://alice@build.example"]
+        );
+        let docker = docker.with_env("DOCKER_HOST", "");
         assert_eq!(
             docker.exec_proxy_command("abc")[1..3],
             ["--context", "remote"]
         );
+    }
+
+    #[test]
+    fn an_endpoint_is_named_as_the_cli_reads_the_environment() {
+        let from = Endpoint::from_variables;
+        assert_eq!(from(None, None), None);
+        assert_eq!(from(Some(""), Some("")), None);
+        assert_eq!(
+            from(None, Some("far")),
+            Some(Endpoint::Context("far".into()))
+        );
+        assert_eq!(from(None, Some("default")), Some(Endpoint::Default));
+        // DOCKER_HOST wins over DOCKER_CONTEXT, as in the CLI.
+        assert_eq!(
+            from(Some("ssh://h"), Some("far")),
+            Some(Endpoint::Host("ssh://h".into()))
+        );
+        assert_eq!(Endpoint::context("default"), Endpoint::Default);
+        assert_eq!(Endpoint::Default.to_string(), "default");
+        assert_eq!(Endpoint::Context("far".into()).to_string(), "far");
+        assert_eq!(Endpoint::Host("ssh://h".into()).to_string(), "ssh://h");
+    }
+
+    #[test]
+    fn a_docker_on_an_endpoint_overrides_the_environment() {
+        let docker = Docker::with_program("docker")
+            .with_env("DOCKER_HOST", "tcp://elsewhere:2375")
+            .with_env("DOCKER_CONTEXT", "other");
+        let far = docker.clone().on(&Endpoint::Context("far".into()));
+        assert_eq!(far.endpoint(), Endpoint::Context("far".into()));
+        assert_eq!(far.exec_proxy_command("abc")[1..3], ["--context", "far"]);
+        let host = docker.clone().on(&Endpoint::Host("ssh://h".into()));
+        assert_eq!(host.endpoint(), Endpoint::Host("ssh://h".into()));
+        assert_eq!(host.exec_proxy_command("abc")[1..3], ["--host", "ssh://h"]);
+        let local = docker.on(&Endpoint::Default);
+        assert_eq!(local.endpoint(), Endpoint::Default);
+        assert_eq!(local.exec_proxy_command("abc")[1], "exec");
+        // Each command it runs carries the engine in its environment.
+        let cmd = local.short(&args::version());
+        assert_eq!(cmd.get_args(), args::version());
     }
 
     #[test]
@@ -1224,6 +1368,18 @@ mod tests {
     fn the_gate_stops_a_change_that_bypassed_the_dry_run() {
         let docker = Docker::with_program("/nonexistent/docker").dry_run(|_| {});
         let _ = docker.short(&args::rm("c"));
+    }
+
+    /// The CLI of another engine, made from a dry run's, is as dry.
+    #[test]
+    fn another_engines_cli_stays_dry() {
+        let dry = Docker::with_program("/nonexistent/docker").dry_run(|_| {});
+        let far = dry
+            .for_program("/nonexistent/other")
+            .on(&Endpoint::context("far"));
+        assert!(far.is_dry_run());
+        assert!(far.rm("c").is_ok(), "a dry rm answers without running");
+        assert!(!Docker::with_program("/x").for_program("/y").is_dry_run());
     }
 
     #[test]

@@ -110,6 +110,26 @@ pub struct ContainerRecord {
     /// epoch written as a string.
     #[serde(default)]
     pub created_at: String,
+    /// The engine the container lives on. A record without one was written
+    /// before engines were recorded: its NAME goes to whichever engine the
+    /// command names, as it did then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<EngineRecord>,
+}
+
+/// An engine as the state file names it: the CLI program, and the docker
+/// context or `DOCKER_HOST` value it was told (neither: the CLI's default
+/// context).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineRecord {
+    /// The CLI's path, e.g. `/usr/bin/docker`.
+    pub program: String,
+    /// A docker context's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    /// A `DOCKER_HOST` value, e.g. `ssh://build.example`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
 /// The state file at a path, with its lock file beside it.
@@ -359,6 +379,7 @@ fn migrate_v0(
                     transport: text(&["transport"]),
                     endpoint,
                     created_at: text(&["created_at", "created"]),
+                    engine: None,
                 }
             }
             _ => continue,
@@ -418,6 +439,7 @@ mod tests {
             transport: "tcp".to_string(),
             endpoint: Some("127.0.0.1:49153".to_string()),
             created_at: "2024-05-01T12:00:00Z".to_string(),
+            engine: None,
         }
     }
 
@@ -514,6 +536,35 @@ mod tests {
         assert_eq!(r.container_id, "123");
         assert_eq!(r.endpoint, None);
         assert_eq!(r.alias, "");
+    }
+
+    #[test]
+    fn the_engine_is_kept_and_absent_in_older_records() {
+        let (_dir, file) = file_with(
+            br#"{"version": 1, "containers": {"a:b": {"name": "a:b", "container_id": "1"}}}"#,
+        );
+        assert_eq!(file.load().unwrap().containers["a:b"].engine, None);
+        let far = EngineRecord {
+            program: "/usr/bin/docker".into(),
+            context: Some("far".into()),
+            host: None,
+        };
+        file.update(|s| {
+            let mut r = record("a:c", "2");
+            r.engine = Some(far.clone());
+            s.containers.insert("a:c".into(), r);
+        })
+        .unwrap();
+        let state = file.load().unwrap();
+        assert_eq!(state.containers["a:b"].engine, None);
+        assert_eq!(state.containers["a:c"].engine, Some(far));
+        let text = fs::read_to_string(file.path()).unwrap();
+        assert!(
+            text.contains(r#""engine": {"#) && !text.contains(r#""host""#),
+            "{text}"
+        );
+        // Without an engine the record is written as before.
+        assert_eq!(text.matches("\"engine\"").count(), 1, "{text}");
     }
 
     #[test]
