@@ -447,7 +447,7 @@ impl<'a> Container<'a> {
     /// engines' containers are known without asking each of them.
     fn check_alias_free_elsewhere(&self, alias: &str) -> Result<()> {
         let ctx = &*self.ctx;
-        let state = ctx.state.load()?;
+        let state = ctx.load_state()?;
         let other = state.containers.values().find(|r| {
             r.alias == alias
                 && r.name != self.image.name()

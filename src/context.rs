@@ -99,7 +99,7 @@ impl Context {
     /// than the one the user named is refused, naming where it lives. An
     /// unreadable state file is left for the command to report.
     pub fn for_name(&self, name: &str) -> Result<Context> {
-        let Ok(state) = self.state.load() else {
+        let Ok(state) = self.load_state() else {
             return Ok(self.clone());
         };
         let Some(record) = state.containers.get(name).filter(|r| r.engine.is_some()) else {
@@ -136,7 +136,7 @@ impl Context {
     /// state file names, and this context's, without repeats (this
     /// context's first).
     pub fn engines(&self) -> Result<Vec<Docker>> {
-        let state = self.state.load()?;
+        let state = self.load_state()?;
         let mut engines = vec![self.docker.clone()];
         for record in state.containers.values() {
             let docker = self.engine_of(record);
