@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use docker_exec::{ContainerInfo, ContainerState, CreateSpec, ImageInfo, PsEntry};
@@ -13,9 +13,10 @@ use crate::context::Context;
 use crate::decision::{self, decide, Action, Command, Refusal, Removal, Resume};
 use crate::error::{Error, ErrorKind, Result};
 use crate::history;
+use crate::keys::{self, Layout};
 use crate::lock;
 use crate::name::{self, Image};
-use crate::readiness::{self, HOST_KEY};
+use crate::readiness;
 use crate::sshfiles::{self, Endpoint, IncludeOutcome, Transport};
 use crate::time::now_rfc3339;
 
@@ -281,13 +282,16 @@ impl<'a> Container<'a> {
         public_key: &str,
     ) -> Result<Running> {
         let ctx = self.ctx;
+        // A container carries its image's labels.
+        let layout = Layout::of(&info.labels);
         let outcome = match action {
             Action::Reuse => Outcome::Reused,
             Action::Resume(how) => {
                 // A created container may come from a run killed before it
-                // handed the key in.
-                if info.state == ContainerState::Created {
-                    copy_public_key(ctx, &info.id, public_key)?;
+                // handed the key in; on the tmpfs, the key goes in after
+                // the start, as after every start.
+                if info.state == ContainerState::Created && layout != Layout::Tmpfs {
+                    keys::copy_into_image(ctx, &info.id, public_key)?;
                 }
                 match how {
                     Resume::Start => ctx.docker.start(&info.id)?,
@@ -299,11 +303,11 @@ impl<'a> Container<'a> {
         };
         // Its alias, host name and transport are the container's own.
         let (alias, hostname, transport) = self.adopt(&info, transport);
+        self.tell_refresh(layout);
         // The port may have changed with a restart, and the host key with a
-        // new container under the same alias: both are read again, once
-        // sshd answers.
-        let endpoint = self.ssh_endpoint(&info.id, transport)?;
-        let host_key = self.read_host_key(&info.id)?;
+        // new container under the same alias (or a stop, which empties the
+        // tmpfs): both are read again.
+        let (endpoint, host_key) = self.reach(&info.id, layout, transport, public_key)?;
         let include =
             self.setup_ssh_access(&info.id, &alias, &hostname, &endpoint, &host_key, transport)?;
         Ok(Running {
@@ -367,13 +371,14 @@ impl<'a> Container<'a> {
             None if ctx.docker.engine_is_remote()? => Transport::Exec,
             None => Transport::Tcp,
         };
-        let image = self.image_to_start()?;
+        let (image, layout) = self.image_to_start()?;
 
         let mut spec = CreateSpec {
             image,
             name: Some(self.docker_name()),
             hostname: Some(self.hostname.clone()),
             publish_ssh_on_loopback: chosen == Transport::Tcp,
+            tmpfs: layout.tmpfs(),
             ..CreateSpec::default()
         };
         spec.labels = BTreeMap::from([
@@ -405,10 +410,12 @@ impl<'a> Container<'a> {
             alias: alias.clone(),
             armed: true,
         };
-        copy_public_key(ctx, &id, public_key)?;
+        if layout != Layout::Tmpfs {
+            keys::copy_into_image(ctx, &id, public_key)?;
+        }
         ctx.docker.start(&id)?;
-        let endpoint = self.ssh_endpoint(&id, chosen)?;
-        let host_key = self.read_host_key(&id)?;
+        self.tell_refresh(layout);
+        let (endpoint, host_key) = self.reach(&id, layout, chosen, public_key)?;
         let include =
             self.setup_ssh_access(&id, &alias, &self.hostname, &endpoint, &host_key, chosen)?;
         guard.armed = false;
@@ -476,20 +483,81 @@ impl<'a> Container<'a> {
     }
 
     /// The image NAME when it exists, else the base image (built first when
-    /// needed, with the remembered mirror and packages).
-    fn image_to_start(&self) -> Result<String> {
-        if self.find_named_image()?.is_some() {
-            return Ok(self.image.name());
+    /// needed, with the remembered mirror and packages), and where sshd in
+    /// it reads redock's keys.
+    fn image_to_start(&self) -> Result<(String, Layout)> {
+        if let Some(info) = self.find_named_image()? {
+            return Ok((self.image.name(), Layout::of(&info.labels)));
         }
         let options = base_image::BuildOptions::default();
         let options = crate::base::options(&self.ctx.home, options, &Default::default())?;
         crate::base::ensure(self.ctx, &options)?;
-        Ok(options.target)
+        // A base of the current recipe: its keys are on the tmpfs.
+        Ok((options.target, Layout::Tmpfs))
+    }
+
+    /// Says, once, how to refresh an image of an earlier recipe.
+    fn tell_refresh(&self, layout: Layout) {
+        if layout
+            == (Layout::InImage {
+                earlier_recipe: true,
+            })
+        {
+            self.ctx.ui.warn(keys::refresh_hint(&self.image.name()));
+        }
+    }
+
+    /// Gets redock's keys to the running container `id` and waits until
+    /// sshd answers; returns where it listens and the host key to pin. On
+    /// the tmpfs, one `docker exec` hands the public key in and reads the
+    /// host key out (sshd starts once it is there); an image of an earlier
+    /// recipe holds both, and its host key is read once sshd answers.
+    fn reach(
+        &self,
+        id: &str,
+        layout: Layout,
+        transport: Transport,
+        public_key: &str,
+    ) -> Result<(Endpoint, String)> {
+        let docker = &self.ctx.docker;
+        match layout {
+            Layout::Tmpfs => {
+                let host_key = match keys::hand_in(docker, id, public_key) {
+                    Ok(key) => key,
+                    // A container that died at once is told with its output.
+                    Err(error) => match docker.inspect_container(id)? {
+                        Some(info) if info.is_running() => return Err(error),
+                        _ => return Err(self.timeout_error(id)),
+                    },
+                };
+                Ok((self.wait_ready(id, transport, None)?, host_key))
+            }
+            Layout::InImage { .. } => {
+                let endpoint = self.wait_ready(id, transport, Some(keys::IMAGE_HOST_KEY))?;
+                Ok((endpoint, keys::read_image_host_key(docker, id)?))
+            }
+        }
     }
 
     /// Waits until sshd in the container answers and returns where it
     /// listens (the original's `ssh_endpoint`).
     pub fn ssh_endpoint(&self, id: &str, transport: Transport) -> Result<Endpoint> {
+        let host_key = match self.ctx.docker.inspect_container(id)? {
+            Some(info) if Layout::of(&info.labels) == Layout::Tmpfs => base_image::HOST_KEY,
+            _ => keys::IMAGE_HOST_KEY,
+        };
+        self.wait_ready(id, transport, Some(host_key))
+    }
+
+    /// Waits until sshd answers: its banner on the published port (tcp), or
+    /// the host key `exec_host_key` in the container (exec, where each
+    /// connection runs `sshd -i`; `None` when the key is known to be there).
+    fn wait_ready(
+        &self,
+        id: &str,
+        transport: Transport,
+        exec_host_key: Option<&str>,
+    ) -> Result<Endpoint> {
         let deadline = Instant::now() + self.timeout;
         let docker = &self.ctx.docker;
         match transport {
@@ -508,9 +576,12 @@ impl<'a> Container<'a> {
                     false => Err(self.timeout_error(id)),
                 }
             }
-            Transport::Exec => match readiness::wait_for_host_key(docker, id, deadline)? {
-                true => Ok(self.exec_endpoint(id)),
-                false => Err(self.timeout_error(id)),
+            Transport::Exec => match exec_host_key {
+                None => Ok(self.exec_endpoint(id)),
+                Some(path) => match readiness::wait_for_host_key(docker, id, path, deadline)? {
+                    true => Ok(self.exec_endpoint(id)),
+                    false => Err(self.timeout_error(id)),
+                },
             },
         }
     }
@@ -544,19 +615,6 @@ impl<'a> Container<'a> {
         .with_hint(
             "does the image run sshd? `redock logs NAME` shows its output; --timeout waits longer",
         )
-    }
-
-    /// Reads the container's host key through docker, the trusted channel.
-    fn read_host_key(&self, id: &str) -> Result<String> {
-        let out = self.ctx.docker.exec(id, &["cat", HOST_KEY], None)?;
-        if out.status != 0 {
-            return Err(Error::other(format!(
-                "cannot read the host key {HOST_KEY} of the container {}: {}",
-                name::summarize_id(id),
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
     }
 
     /// Pins the host key, writes the Host block, makes sure the user's
@@ -973,28 +1031,4 @@ impl Drop for Guard<'_> {
             let _ = sshfiles::unpin_host_key(&self.ctx.home, &self.alias);
         }
     }
-}
-
-/// Puts the public key into the container as root's only authorized key,
-/// before it starts: a key is never baked into the base. The files are
-/// staged in REDOCK_HOME, where `lock::sweep` finds them should this run be
-/// killed before it removes them.
-fn copy_public_key(ctx: &Context, id: &str, public_key: &str) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let home = ctx.home.dir();
-    let dir = tempfile::Builder::new()
-        .prefix(&lock::temp_prefix(".pubkey-"))
-        .tempdir_in(home)
-        .map_err(|e| Error::io(home, e))?;
-    let ssh_dir = dir.path().join(".ssh");
-    let keys = ssh_dir.join("authorized_keys");
-    let io = |p: &Path, e| Error::io(p, e);
-    std::fs::create_dir(&ssh_dir).map_err(|e| io(&ssh_dir, e))?;
-    std::fs::write(&keys, public_key).map_err(|e| io(&keys, e))?;
-    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| io(&keys, e))?;
-    std::fs::set_permissions(&ssh_dir, std::fs::Permissions::from_mode(0o700))
-        .map_err(|e| io(&ssh_dir, e))?;
-    ctx.docker.cp_into(&ssh_dir, id, "/root/")?;
-    Ok(())
 }

@@ -40,6 +40,7 @@ pub mod decision;
 pub mod error;
 pub mod history;
 pub mod home;
+mod keys;
 pub mod lock;
 pub mod name;
 pub mod provision;

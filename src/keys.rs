@@ -1,0 +1,314 @@
+//! redock's keys in a container: the public key root lets in, and the
+//! container's host key, which redock pins.
+//!
+//! Images of the current base recipe keep neither: sshd reads both from
+//! [`base_image::KEYS_DIR`], a tmpfs mounted on each container (mode 0700:
+//! sshd's StrictModes refuses the default 1777), which no `commit` or
+//! `export` captures. A stop empties it, so after every start one `docker
+//! exec -i` hands the public key in on stdin, makes a host key when there
+//! is none, and reads the host public key out; the init script starts sshd
+//! once that key is there. root's own `~/.ssh/authorized_keys`, which sshd
+//! reads first, is the user's and is never written.
+//!
+//! Images made from the base of an earlier recipe (labelled
+//! [`base_image::RECIPE_LABEL`] but not [`base_image::KEYS_LABEL`]) keep
+//! both in the image: their init script makes a host key in `/etc/ssh`, and
+//! redock copies root's `authorized_keys` in before the container first
+//! starts. They work as before, and `start` says how to refresh them.
+
+use std::ffi::OsStr;
+use std::path::Path;
+
+use base_image::{AUTHORIZED_KEYS, HOST_KEY, KEYS_DIR};
+use docker_exec::Docker;
+
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::lock;
+use crate::name;
+
+/// The host key an image of an earlier recipe holds.
+pub(crate) const IMAGE_HOST_KEY: &str = "/etc/ssh/ssh_host_ed25519_key.pub";
+
+/// Where sshd in a container reads redock's keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// On the tmpfs [`KEYS_DIR`], handed in after every start.
+    Tmpfs,
+    /// In the image's files: root's `authorized_keys`, copied in before
+    /// the first start, and a host key the init script makes in `/etc/ssh`.
+    /// `earlier_recipe` says whether the image was made from a base of an
+    /// earlier recipe (and so can be refreshed), not from some other image.
+    InImage { earlier_recipe: bool },
+}
+
+impl Layout {
+    /// The layout of an image, or of a container, by its labels (a
+    /// container carries its image's).
+    pub(crate) fn of(labels: &std::collections::BTreeMap<String, String>) -> Layout {
+        if base_image::keys_on_tmpfs(labels) {
+            Layout::Tmpfs
+        } else {
+            Layout::InImage {
+                earlier_recipe: base_image::keys_in_image(labels),
+            }
+        }
+    }
+
+    /// The `--tmpfs` mounts a new container of this layout gets.
+    pub(crate) fn tmpfs(self) -> Vec<String> {
+        match self {
+            Layout::Tmpfs => vec![format!("{KEYS_DIR}:mode=0700")],
+            Layout::InImage { .. } => Vec::new(),
+        }
+    }
+}
+
+/// The one line `start` says about an image of an earlier recipe: what it
+/// holds and how to make one that holds neither key.
+pub(crate) fn refresh_hint(image: &str) -> String {
+    format!(
+        "the image {image} was made by an earlier redock and holds redock's public key and a host key; \
+         `redock commit {image}` saves it without them (the container keeps running as it is)"
+    )
+}
+
+/// A word for the script, quoted by the quoting module.
+fn word(text: &str) -> String {
+    bootstrap::quote(OsStr::new(text))
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The script the hand-in runs, for the keys directory `dir` (a tmpfs, as
+/// `mounts` lists it), its host key and authorized keys. It refuses a
+/// directory that is no tmpfs (the keys would be committed with the
+/// container), repairs the directory's mode, replaces the authorized keys
+/// with stdin atomically, makes a host key when there is none (the private
+/// key is moved in last: the init script starts sshd once it is there), and
+/// prints the host public key.
+fn hand_in_script(dir: &str, host_key: &str, authorized: &str, mounts: &str) -> String {
+    let (dir, mounts) = (word(dir), word(mounts));
+    let authorized_new = word(&format!("{authorized}.new"));
+    let (key, public) = (word(host_key), word(&format!("{host_key}.pub")));
+    let (key_new, public_new) = (
+        word(&format!("{host_key}.new")),
+        word(&format!("{host_key}.new.pub")),
+    );
+    let authorized = word(authorized);
+    format!(
+        r#"set -e
+umask 077
+mounted=
+while read -r _ point type _; do
+    if [ "$point" = {dir} ] && [ "$type" = tmpfs ]; then mounted=1; fi
+done < {mounts}
+if [ -z "$mounted" ]; then
+    echo {dir} "is no tmpfs: redock's keys would be saved in the image" >&2
+    exit 3
+fi
+chmod 0700 {dir}
+cat > {authorized_new}
+mv -f {authorized_new} {authorized}
+if [ ! -s {key} ] || [ ! -s {public} ]; then
+    rm -f {key_new} {public_new}
+    ssh-keygen -q -t ed25519 -N '' -f {key_new}
+    mv -f {public_new} {public}
+    mv -f {key_new} {key}
+fi
+cat {public}
+"#
+    )
+}
+
+/// Hands `public_key` in to the running container `id` and returns its host
+/// public key: one `docker exec -i`, for the [`Layout::Tmpfs`] layout.
+pub(crate) fn hand_in(docker: &Docker, id: &str, public_key: &str) -> Result<String> {
+    let script = hand_in_script(KEYS_DIR, HOST_KEY, AUTHORIZED_KEYS, "/proc/mounts");
+    let mut input = public_key.trim_end().to_string();
+    input.push('\n');
+    let out = docker.exec(id, &["/bin/sh", "-c", &script], Some(input.as_bytes()))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let host_key = stdout.trim();
+    if out.status != 0 || !host_key.starts_with("ssh-ed25519 ") || host_key.contains('\n') {
+        return Err(Error::other(format!(
+            "cannot hand redock's key to the container {} (exit status {}): {}",
+            name::summarize_id(id),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(host_key.to_string())
+}
+
+/// Reads the host key of a container of the [`Layout::InImage`] layout.
+pub(crate) fn read_image_host_key(docker: &Docker, id: &str) -> Result<String> {
+    let out = docker.exec(id, &["cat", IMAGE_HOST_KEY], None)?;
+    if out.status != 0 {
+        return Err(Error::other(format!(
+            "cannot read the host key {IMAGE_HOST_KEY} of the container {}: {}",
+            name::summarize_id(id),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Puts the public key into a created container of the
+/// [`Layout::InImage`] layout as root's `authorized_keys`, before it
+/// starts, as earlier versions did. The files are staged in REDOCK_HOME,
+/// where `lock::sweep` finds them should this run be killed before it
+/// removes them.
+pub(crate) fn copy_into_image(ctx: &Context, id: &str, public_key: &str) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let home = ctx.home.dir();
+    let dir = tempfile::Builder::new()
+        .prefix(&lock::temp_prefix(".pubkey-"))
+        .tempdir_in(home)
+        .map_err(|e| Error::io(home, e))?;
+    let ssh_dir = dir.path().join(".ssh");
+    let keys = ssh_dir.join("authorized_keys");
+    let io = |p: &Path, e| Error::io(p, e);
+    std::fs::create_dir(&ssh_dir).map_err(|e| io(&ssh_dir, e))?;
+    std::fs::write(&keys, public_key).map_err(|e| io(&keys, e))?;
+    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| io(&keys, e))?;
+    std::fs::set_permissions(&ssh_dir, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| io(&ssh_dir, e))?;
+    ctx.docker.cp_into(&ssh_dir, id, "/root/")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::{Command, Stdio};
+
+    #[test]
+    fn layouts_by_label() {
+        let mut labels = BTreeMap::new();
+        assert_eq!(
+            Layout::of(&labels),
+            Layout::InImage {
+                earlier_recipe: false
+            }
+        );
+        labels.insert(base_image::RECIPE_LABEL.into(), "0123456789abcdef".into());
+        assert_eq!(
+            Layout::of(&labels),
+            Layout::InImage {
+                earlier_recipe: true
+            }
+        );
+        assert!(Layout::of(&labels).tmpfs().is_empty());
+        labels.insert(base_image::KEYS_LABEL.into(), KEYS_DIR.into());
+        assert_eq!(Layout::of(&labels), Layout::Tmpfs);
+        assert_eq!(Layout::Tmpfs.tmpfs(), ["/run/redock:mode=0700"]);
+    }
+
+    /// Runs the hand-in script with the host's sh and ssh-keygen on a
+    /// directory `dir` that `mounts` lists as a tmpfs or not.
+    fn run(dir: &Path, tmpfs: bool, input: &str) -> std::process::Output {
+        let mounts = dir.with_extension("mounts");
+        let kind = if tmpfs { "tmpfs" } else { "ext4" };
+        std::fs::write(
+            &mounts,
+            format!(
+                "proc /proc proc rw 0 0\n{kind} {} {kind} rw,mode=700 0 0\n",
+                dir.display()
+            ),
+        )
+        .unwrap();
+        let d = dir.display().to_string();
+        let script = hand_in_script(
+            &d,
+            &format!("{d}/ssh_host_ed25519_key"),
+            &format!("{d}/authorized_keys"),
+            &mounts.display().to_string(),
+        );
+        let mut child = Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        // A script that refuses exits without reading its input.
+        let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+        child.wait_with_output().unwrap()
+    }
+
+    #[test]
+    fn the_hand_in_writes_the_key_keeps_the_host_key_and_repairs_the_mode() {
+        let top = tempfile::tempdir().unwrap();
+        // A quote and a `$` in the path: every word is quoted. (A space
+        // would need /proc/mounts' octal escapes; /run/redock has none.)
+        let dir = top.path().join("run-it's-$HOME");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+
+        let first = run(&dir, true, "ssh-ed25519 AAAAfirst redock\n");
+        assert!(
+            first.status.success(),
+            "{}",
+            String::from_utf8_lossy(&first.stderr)
+        );
+        let host = String::from_utf8(first.stdout).unwrap();
+        assert!(host.starts_with("ssh-ed25519 "), "{host}");
+        assert_eq!(mode(&dir), 0o700);
+        let authorized = dir.join("authorized_keys");
+        assert_eq!(
+            std::fs::read_to_string(&authorized).unwrap(),
+            "ssh-ed25519 AAAAfirst redock\n"
+        );
+        assert_eq!(mode(&authorized), 0o600);
+        assert_eq!(mode(&dir.join("ssh_host_ed25519_key")), 0o600);
+
+        // Again (a reused or unpaused container): the key is replaced, the
+        // host key kept, nothing else left in the directory.
+        let second = run(&dir, true, "ssh-ed25519 AAAAsecond redock\n");
+        assert!(second.status.success());
+        assert_eq!(String::from_utf8(second.stdout).unwrap(), host);
+        assert_eq!(
+            std::fs::read_to_string(&authorized).unwrap(),
+            "ssh-ed25519 AAAAsecond redock\n"
+        );
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "authorized_keys",
+                "ssh_host_ed25519_key",
+                "ssh_host_ed25519_key.pub"
+            ]
+        );
+
+        // Emptied, as a stop empties a tmpfs: a new host key.
+        for name in &names {
+            std::fs::remove_file(dir.join(name)).unwrap();
+        }
+        let third = run(&dir, true, "ssh-ed25519 AAAAthird redock\n");
+        assert!(third.status.success());
+        assert_ne!(String::from_utf8(third.stdout).unwrap(), host);
+    }
+
+    #[test]
+    fn the_hand_in_refuses_a_directory_that_is_no_tmpfs() {
+        let top = tempfile::tempdir().unwrap();
+        let dir = top.path().join("redock");
+        std::fs::create_dir(&dir).unwrap();
+        let out = run(&dir, false, "ssh-ed25519 AAAAkey redock\n");
+        assert_eq!(out.status.code(), Some(3));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("is no tmpfs"), "{stderr}");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    }
+}
