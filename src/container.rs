@@ -685,6 +685,13 @@ impl<'a> Container<'a> {
             (Action::Commit, Some(info)) => info,
             (action, _) => return Err(self.not_done(action)),
         };
+        // An image of an earlier recipe is refreshed, which makes it one
+        // layer anyway: the commit before it need not squash.
+        let refresh = Layout::of(&info.labels)
+            == (Layout::InImage {
+                earlier_recipe: true,
+            });
+        let squash = squash && !refresh;
         let previous = self.find_named_image()?;
         let log = previous
             .as_ref()
@@ -747,6 +754,20 @@ impl<'a> Container<'a> {
                 return Err(error.into());
             }
         };
+        let id = if refresh {
+            match self.refresh(&id, &ours) {
+                Ok(refreshed) => refreshed,
+                Err(error) => {
+                    self.ctx.ui.warn(format!(
+                        "committed {}, but could not take redock's keys out of the image: {error}",
+                        self.image
+                    ));
+                    id
+                }
+            }
+        } else {
+            id
+        };
         self.prune_snapshots(previous.as_ref(), &id, limit);
         if let Some(image) = docker.image_inspect(&id)? {
             // overlay2 refuses to mount more than 127 layers.
@@ -758,6 +779,66 @@ impl<'a> Container<'a> {
             }
         }
         Ok(id)
+    }
+
+    /// Makes the image `id` just committed from a container of an earlier
+    /// recipe's image one that holds no key of redock's, under NAME: in a
+    /// container of it, the recipe's init script and sshd settings are
+    /// written, the host keys removed and redock's key taken out of root's
+    /// authorized_keys; its file system becomes one layer (the keys stay in
+    /// the layers of `id`, which goes) with `id`'s configuration but
+    /// redock's labels and the labels of this recipe. Returns the new id.
+    fn refresh(&self, id: &str, ours: &[&str]) -> Result<String> {
+        let docker = &self.ctx.docker;
+        let name = self.image.name();
+        let image = docker
+            .image_inspect(id)?
+            .ok_or_else(|| Error::other(format!("the image {id} just committed is gone")))?;
+        let script = keys::refresh_script(&self.ctx.home.public_key()?);
+        let spec = CreateSpec {
+            image: id.to_string(),
+            labels: BTreeMap::from([
+                (base_image::BUILD_LABEL.to_string(), "1".to_string()),
+                (base_image::BUILD_TARGET_LABEL.to_string(), name.clone()),
+            ]),
+            entrypoint: Some("/bin/sh".into()),
+            command: vec!["-s".into()],
+            interactive: true,
+            ..CreateSpec::default()
+        };
+        let helper = Helper {
+            docker,
+            id: docker.create(&spec)?,
+        };
+        let out = docker.start_attached(&helper.id, Some(script.as_bytes()))?;
+        if out.status != 0 {
+            return Err(Error::other(format!(
+                "the refresh script failed (exit status {}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.combined).trim()
+            )));
+        }
+        let recipe = [base_image::RECIPE_LABEL, base_image::KEYS_LABEL];
+        let mut changes = docker_exec::args::config_changes(&image, |key| {
+            !ours.contains(&key) && !recipe.contains(&key)
+        });
+        changes.push(format!(
+            "LABEL {}={}",
+            base_image::RECIPE_LABEL,
+            base_image::RECIPE_VERSION
+        ));
+        changes.push(format!(
+            "LABEL {}={}",
+            base_image::KEYS_LABEL,
+            base_image::KEYS_DIR
+        ));
+        let refreshed = docker.flatten(&helper.id, &name, &changes)?;
+        drop(helper);
+        self.remove_untagged(&[id.to_string()]);
+        self.ctx.ui.info(format!(
+            "refreshed the image {name}: it holds no key of redock's; its next container gets them on a tmpfs"
+        ));
+        Ok(refreshed)
     }
 
     /// After a commit made `id`: removes the snapshots past `limit` (and a
@@ -1010,6 +1091,18 @@ fn alias_collision(alias: &str, other: &str) -> Error {
         other: other.to_string(),
     })
     .with_hint("give this one another host name with -n/--hostname")
+}
+
+/// A container redock runs a script in, removed however that ends.
+struct Helper<'a> {
+    docker: &'a docker_exec::Docker,
+    id: String,
+}
+
+impl Drop for Helper<'_> {
+    fn drop(&mut self) {
+        let _ = self.docker.rm(&self.id);
+    }
 }
 
 /// Removes a half-started container and its SSH access when `start` fails

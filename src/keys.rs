@@ -69,7 +69,28 @@ impl Layout {
 pub(crate) fn refresh_hint(image: &str) -> String {
     format!(
         "the image {image} was made by an earlier redock and holds redock's public key and a host key; \
-         `redock commit {image}` saves it without them (the container keeps running as it is)"
+         `redock commit {image}` saves it without them (this container keeps running as it is)"
+    )
+}
+
+/// The script that refreshes a committed image of an earlier recipe, run
+/// in a container of it: the recipe's part (see
+/// [`base_image::refresh_script`]), then redock's key `public_key` taken
+/// out of root's `authorized_keys` (every line holding its base64 body),
+/// keeping the user's own keys, mode and owner; a file left empty goes.
+pub(crate) fn refresh_script(public_key: &str) -> String {
+    let body = public_key.split_whitespace().nth(1).unwrap_or(public_key);
+    let file = word("/root/.ssh/authorized_keys");
+    let kept = word("/root/.ssh/authorized_keys.redock-kept");
+    format!(
+        r#"{recipe}if [ -f {file} ]; then
+    grep -v -F -e {body} {file} > {kept} || true
+    if [ -s {kept} ]; then cat {kept} > {file}; else rm -f {file}; fi
+    rm -f {kept}
+fi
+"#,
+        recipe = base_image::refresh_script(),
+        body = word(body),
     )
 }
 
@@ -298,6 +319,30 @@ mod tests {
         let third = run(&dir, true, "ssh-ed25519 AAAAthird redock\n");
         assert!(third.status.success());
         assert_ne!(String::from_utf8(third.stdout).unwrap(), host);
+    }
+
+    #[test]
+    fn the_refresh_takes_only_redocks_key_out() {
+        let script = refresh_script("ssh-ed25519 AAAAredock me@host\n");
+        // Only the authorized_keys part, on a copy under a temporary root.
+        let part = &script[script.find("if [ -f ").unwrap()..];
+        let top = tempfile::tempdir().unwrap();
+        let root = top.path().display().to_string();
+        let part = part.replace("/root/", &format!("{root}/"));
+        let file = top.path().join(".ssh/authorized_keys");
+        std::fs::create_dir(top.path().join(".ssh")).unwrap();
+        let sh = |text: &str| {
+            std::fs::write(&file, text).unwrap();
+            let status = Command::new("sh").args(["-c", &part]).status().unwrap();
+            assert!(status.success());
+            std::fs::read_to_string(&file).ok()
+        };
+        assert_eq!(
+            sh("ssh-ed25519 AAAAuser mine\nssh-ed25519 AAAAredock me@host\n").as_deref(),
+            Some("ssh-ed25519 AAAAuser mine\n")
+        );
+        assert_eq!(sh("ssh-ed25519 AAAAredock other comment\n"), None);
+        assert!(script.contains(&base_image::refresh_script()));
     }
 
     #[test]

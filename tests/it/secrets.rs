@@ -443,10 +443,13 @@ fn earlier_image(sandbox: &Sandbox, base: &Base<'_>, name: &str) {
 /// An image made by an earlier redock starts the way it always did (root's
 /// authorized_keys copied in, the host key the init script made in
 /// /etc/ssh) and answers over SSH; `start` says once, on one line, how to
-/// refresh it.
+/// refresh it: `commit`, which saves an image holding neither key (one a
+/// plain `docker commit` would hold) and keeps the user's own authorized
+/// key, while the container keeps running as it is. The next container of
+/// it has its keys on the tmpfs, and nothing more is said.
 #[test]
 #[ignore = "needs a Docker engine"]
-fn secrets_an_image_made_by_an_earlier_redock_still_starts() {
+fn secrets_an_image_made_by_an_earlier_redock_still_starts_and_commit_refreshes_it() {
     let sandbox = Sandbox::new();
     let base = Base::hold(&sandbox);
     let (name, hostname) = sandbox.unique("earlier");
@@ -471,13 +474,72 @@ fn secrets_an_image_made_by_an_earlier_redock_still_starts() {
         exec(&sandbox, &id, "cat /root/.ssh/authorized_keys"),
         redock_key(&sandbox)
     );
+    let host_public = pinned_key(&sandbox, &alias);
+    let image_key = exec(&sandbox, &id, "cat /etc/ssh/ssh_host_ed25519_key.pub");
+    assert_eq!(key_body(&image_key), host_public);
+    let private = exec(&sandbox, &id, "cat /etc/ssh/ssh_host_ed25519_key");
+    let body: Vec<&str> = private
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let needles = [
+        ("redock's public key", key_body(&redock_key(&sandbox))),
+        ("the host public key", host_public.clone()),
+        ("the host private key (1)", body[1].to_string()),
+        ("the host private key (2)", body[2].to_string()),
+    ];
+    let (key, public) = user_key(&sandbox);
+    ssh_ok(
+        &sandbox,
+        &alias,
+        &[&format!("echo '{public}' >> /root/.ssh/authorized_keys")],
+    );
+
+    // What the search finds in an image that holds them.
+    let raw = format!("{name}-raw");
+    sandbox.owns_image(&raw);
+    sandbox.engine_ok(&["commit", &id, &raw]);
     assert_eq!(
-        key_body(&exec(
+        secrets_in(&sandbox, &raw, &needles),
+        needles
+            .iter()
+            .map(|(w, _)| w.to_string())
+            .collect::<Vec<_>>()
+    );
+
+    let out = sandbox.redock(["commit", "-m", "refresh", &name]).success();
+    assert!(out.stderr.contains("refreshed the image"), "{out}");
+    assert_eq!(secrets_in(&sandbox, &name, &needles), Vec::<String>::new());
+    assert_eq!(key_files(&sandbox, &name), public);
+    let labels = sandbox.engine_ok(&["image", "inspect", "-f", "{{json .Config.Labels}}", &name]);
+    assert!(
+        labels.contains(r#""io.redock.keys":"/run/redock""#),
+        "{labels}"
+    );
+    assert!(!labels.contains("io.redock.name"), "{labels}");
+    // The log of commits survives the refresh.
+    let history = sandbox.redock(["history", &name]).success();
+    assert!(history.stdout.contains("refresh"), "{history}");
+    ssh_ok(&sandbox, &alias, &["true"]);
+
+    sandbox.redock(["kill", &name]).success();
+    let out = sandbox.redock(["start", "--no-ssh", &name]).success();
+    assert!(!out.stderr.contains("earlier redock"), "{out}");
+    ssh_ok(&sandbox, &alias, &["true"]);
+    let id = container_id(&sandbox);
+    assert_eq!(
+        exec(
             &sandbox,
             &id,
-            "cat /etc/ssh/ssh_host_ed25519_key.pub"
-        )),
-        pinned_key(&sandbox, &alias)
+            "ls /run/redock; ls /etc/ssh | grep -c ssh_host_ || true"
+        ),
+        "authorized_keys\nssh_host_ed25519_key\nssh_host_ed25519_key.pub\n0"
+    );
+    let out = ssh_with_key(&sandbox, &alias, &key);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
     sandbox.redock(["kill", &name]).success();
 }

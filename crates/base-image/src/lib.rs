@@ -228,6 +228,17 @@ pub fn keys_in_image(labels: &BTreeMap<String, String>) -> bool {
     labels.contains_key(RECIPE_LABEL) && !keys_on_tmpfs(labels)
 }
 
+/// A `/bin/sh` script that makes an image made from a base of an earlier
+/// recipe read redock's keys from [`KEYS_DIR`] as this recipe's images do:
+/// it writes this recipe's init script and sshd settings and removes the
+/// host keys. Run in a container of that image whose file system then
+/// becomes an image of one layer (the keys are in the earlier layers), it
+/// leaves root's own `authorized_keys` to the caller. Such an image gets
+/// [`KEYS_LABEL`].
+pub fn refresh_script() -> String {
+    recipe::refresh_script()
+}
+
 /// Whether a base image was built by the recipe without a mirror and
 /// extra packages ([`ensure`] compares with [`BuildOptions::recipe_version`]).
 pub fn is_current(info: &ImageInfo) -> bool {

@@ -292,6 +292,24 @@ pub(crate) fn sh_quote(word: &str) -> String {
     format!("'{}'", word.replace('\'', r"'\''"))
 }
 
+/// The script that gives an image made from a base of an earlier recipe
+/// this recipe's init script and sshd settings, the mount point of the
+/// keys' tmpfs, and no host key: what of the recipe has to do with keys.
+pub(crate) fn refresh_script() -> String {
+    format!(
+        "set -e
+mkdir -p /etc/ssh/sshd_config.d /usr/local/sbin /run/redock
+cat > /etc/ssh/sshd_config.d/00-redock.conf <<'EOF'
+{SSHD_CONFIG}EOF
+cat > /usr/local/sbin/redock-init <<'REDOCK_INIT_EOF'
+{INIT_SCRIPT}REDOCK_INIT_EOF
+chmod 755 /usr/local/sbin/redock-init
+chmod 0700 /run/redock
+rm -f /etc/ssh/ssh_host_* /run/redock/*
+"
+    )
+}
+
 /// The line the build script prints before each step; the build reads it
 /// back to report progress and to name the step that failed.
 pub(crate) const MARKER: &str = "@@redock-base-step ";
@@ -710,6 +728,18 @@ mod tests {
         let sshd = INIT_SCRIPT.find("exec /usr/sbin/sshd -D -e").unwrap();
         let supervisord = INIT_SCRIPT.find("exec supervisord -n").unwrap();
         assert!(wait < sshd && sshd < supervisord);
+    }
+
+    #[test]
+    fn the_refresh_writes_this_recipes_files_and_is_valid_shell() {
+        let script = refresh_script();
+        assert!(script.contains(SSHD_CONFIG) && script.contains(INIT_SCRIPT));
+        assert!(script.ends_with("rm -f /etc/ssh/ssh_host_* /run/redock/*\n"));
+        let status = std::process::Command::new("sh")
+            .args(["-n", "-c", &script])
+            .status()
+            .unwrap();
+        assert!(status.success());
     }
 
     #[test]
