@@ -558,3 +558,49 @@ fn secrets_an_image_made_by_an_earlier_redock_still_starts_and_commit_refreshes_
     );
     sandbox.redock(["kill", &name]).success();
 }
+
+/// Modes ssh would refuse are repaired, and said so: the user's ssh config
+/// others can write (ssh reads no config then, so no alias works) and
+/// redock's private key others can read.
+#[test]
+#[ignore = "needs a Docker engine"]
+fn secrets_modes_ssh_would_refuse_are_repaired_and_told() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    let chmod =
+        |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    let sandbox = Sandbox::new();
+    let base = Base::hold(&sandbox);
+    let (name, hostname) = sandbox.unique("modes");
+    let alias = format!("{hostname}-container");
+    base.as_image(&name);
+    let config = sandbox.ssh_config();
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, "Host *\n  ServerAliveInterval 30\n").unwrap();
+    chmod(&config, 0o666);
+
+    let out = sandbox.redock(["start", "--no-ssh", &name]).success();
+    let told: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("changed the mode of"))
+        .collect();
+    assert_eq!(told.len(), 1, "{out}");
+    assert!(
+        told[0].contains("from 0666 to 0644: ssh refuses a config others can write"),
+        "{out}"
+    );
+    assert_eq!(mode(&config), 0o644);
+    ssh_ok(&sandbox, &alias, &["true"]);
+
+    let key = sandbox.redock_home().join("id_ed25519");
+    chmod(&key, 0o644);
+    let out = sandbox.redock(["run", &name, "--", "true"]).success();
+    assert!(
+        out.stderr
+            .contains("from 0644 to 0600: ssh refuses a private key others can read"),
+        "{out}"
+    );
+    assert_eq!(mode(&key), 0o600);
+    sandbox.redock(["kill", &name]).success();
+}
