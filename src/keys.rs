@@ -5,9 +5,9 @@
 //! [`base_image::KEYS_DIR`], a tmpfs mounted on each container (mode 0700:
 //! sshd's StrictModes refuses the default 1777), which no `commit` or
 //! `export` captures. A stop empties it, so after every start one `docker
-//! exec -i` hands the public key in on stdin, makes a host key when there
-//! is none, and reads the host public key out; the init script starts sshd
-//! once that key is there. root's own `~/.ssh/authorized_keys`, which sshd
+//! exec -i` hands the public key in (in the script it reads on stdin),
+//! makes a host key when there is none, and reads the host public key out;
+//! the init script starts sshd once that key is there. root's own `~/.ssh/authorized_keys`, which sshd
 //! reads first, is the user's and is never written.
 //!
 //! Images made from the base of an earlier recipe (labelled
@@ -101,14 +101,22 @@ fn word(text: &str) -> String {
         .into_owned()
 }
 
-/// The script the hand-in runs, for the keys directory `dir` (a tmpfs, as
-/// `mounts` lists it), its host key and authorized keys. It refuses a
-/// directory that is no tmpfs (the keys would be committed with the
-/// container), repairs the directory's mode, replaces the authorized keys
-/// with stdin atomically, makes a host key when there is none (the private
-/// key is moved in last: the init script starts sshd once it is there), and
-/// prints the host public key.
-fn hand_in_script(dir: &str, host_key: &str, authorized: &str, mounts: &str) -> String {
+/// The script the hand-in runs (read by `sh -s` on its stdin, so that the
+/// engine's command line stays short), for the keys directory `dir` (a
+/// tmpfs, as `mounts` lists it), its host key and authorized keys. It
+/// refuses a directory that is no tmpfs (the keys would be committed with
+/// the container), repairs the directory's mode, replaces the authorized
+/// keys with `public_key` atomically, makes a host key when there is none
+/// (the private key is moved in last: the init script starts sshd once it
+/// is there), and prints the host public key.
+fn hand_in_script(
+    public_key: &str,
+    dir: &str,
+    host_key: &str,
+    authorized: &str,
+    mounts: &str,
+) -> String {
+    let public_key = word(public_key);
     let (dir, mounts) = (word(dir), word(mounts));
     let authorized_new = word(&format!("{authorized}.new"));
     let (key, public) = (word(host_key), word(&format!("{host_key}.pub")));
@@ -129,11 +137,11 @@ if [ -z "$mounted" ]; then
     exit 3
 fi
 chmod 0700 {dir}
-cat > {authorized_new}
+printf '%s\n' {public_key} > {authorized_new}
 mv -f {authorized_new} {authorized}
 if [ ! -s {key} ] || [ ! -s {public} ]; then
     rm -f {key_new} {public_new}
-    ssh-keygen -q -t ed25519 -N '' -f {key_new}
+    ssh-keygen -q -t ed25519 -N '' -f {key_new} < /dev/null
     mv -f {public_new} {public}
     mv -f {key_new} {key}
 fi
@@ -145,10 +153,20 @@ cat {public}
 /// Hands `public_key` in to the running container `id` and returns its host
 /// public key: one `docker exec -i`, for the [`Layout::Tmpfs`] layout.
 pub(crate) fn hand_in(docker: &Docker, id: &str, public_key: &str) -> Result<String> {
-    let script = hand_in_script(KEYS_DIR, HOST_KEY, AUTHORIZED_KEYS, "/proc/mounts");
-    let mut input = public_key.trim_end().to_string();
-    input.push('\n');
-    let out = docker.exec(id, &["/bin/sh", "-c", &script], Some(input.as_bytes()))?;
+    let public_key = public_key.trim();
+    if public_key.is_empty() || public_key.chars().any(char::is_control) {
+        return Err(Error::other(
+            "redock's public key is not one line of text: remove the key pair in REDOCK_HOME to have a new one made",
+        ));
+    }
+    let script = hand_in_script(
+        public_key,
+        KEYS_DIR,
+        HOST_KEY,
+        AUTHORIZED_KEYS,
+        "/proc/mounts",
+    );
+    let out = docker.exec(id, &["/bin/sh", "-s"], Some(script.as_bytes()))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let host_key = stdout.trim();
     if out.status != 0 || !host_key.starts_with("ssh-ed25519 ") || host_key.contains('\n') {
@@ -231,7 +249,7 @@ mod tests {
 
     /// Runs the hand-in script with the host's sh and ssh-keygen on a
     /// directory `dir` that `mounts` lists as a tmpfs or not.
-    fn run(dir: &Path, tmpfs: bool, input: &str) -> std::process::Output {
+    fn run(dir: &Path, tmpfs: bool, public_key: &str) -> std::process::Output {
         let mounts = dir.with_extension("mounts");
         let kind = if tmpfs { "tmpfs" } else { "ext4" };
         std::fs::write(
@@ -244,21 +262,22 @@ mod tests {
         .unwrap();
         let d = dir.display().to_string();
         let script = hand_in_script(
+            public_key,
             &d,
             &format!("{d}/ssh_host_ed25519_key"),
             &format!("{d}/authorized_keys"),
             &mounts.display().to_string(),
         );
         let mut child = Command::new("sh")
-            .args(["-c", &script])
+            .arg("-s")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         use std::io::Write;
-        // A script that refuses exits without reading its input.
-        let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+        // A script that refuses exits without reading all its input.
+        let _ = child.stdin.take().unwrap().write_all(script.as_bytes());
         child.wait_with_output().unwrap()
     }
 
@@ -272,7 +291,7 @@ mod tests {
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
 
-        let first = run(&dir, true, "ssh-ed25519 AAAAfirst redock\n");
+        let first = run(&dir, true, "ssh-ed25519 AAAAfirst it's $(redock)");
         assert!(
             first.status.success(),
             "{}",
@@ -284,14 +303,14 @@ mod tests {
         let authorized = dir.join("authorized_keys");
         assert_eq!(
             std::fs::read_to_string(&authorized).unwrap(),
-            "ssh-ed25519 AAAAfirst redock\n"
+            "ssh-ed25519 AAAAfirst it's $(redock)\n"
         );
         assert_eq!(mode(&authorized), 0o600);
         assert_eq!(mode(&dir.join("ssh_host_ed25519_key")), 0o600);
 
         // Again (a reused or unpaused container): the key is replaced, the
         // host key kept, nothing else left in the directory.
-        let second = run(&dir, true, "ssh-ed25519 AAAAsecond redock\n");
+        let second = run(&dir, true, "ssh-ed25519 AAAAsecond redock");
         assert!(second.status.success());
         assert_eq!(String::from_utf8(second.stdout).unwrap(), host);
         assert_eq!(
@@ -316,7 +335,7 @@ mod tests {
         for name in &names {
             std::fs::remove_file(dir.join(name)).unwrap();
         }
-        let third = run(&dir, true, "ssh-ed25519 AAAAthird redock\n");
+        let third = run(&dir, true, "ssh-ed25519 AAAAthird redock");
         assert!(third.status.success());
         assert_ne!(String::from_utf8(third.stdout).unwrap(), host);
     }
@@ -350,7 +369,7 @@ mod tests {
         let top = tempfile::tempdir().unwrap();
         let dir = top.path().join("redock");
         std::fs::create_dir(&dir).unwrap();
-        let out = run(&dir, false, "ssh-ed25519 AAAAkey redock\n");
+        let out = run(&dir, false, "ssh-ed25519 AAAAkey redock");
         assert_eq!(out.status.code(), Some(3));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains("is no tmpfs"), "{stderr}");
