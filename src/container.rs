@@ -498,11 +498,7 @@ impl<'a> Container<'a> {
 
     /// Says, once, how to refresh an image of an earlier recipe.
     fn tell_refresh(&self, layout: Layout) {
-        if layout
-            == (Layout::InImage {
-                earlier_recipe: true,
-            })
-        {
+        if layout.is_earlier_recipe() {
             self.ctx.ui.warn(keys::refresh_hint(&self.image.name()));
         }
     }
@@ -687,10 +683,7 @@ impl<'a> Container<'a> {
         };
         // An image of an earlier recipe is refreshed, which makes it one
         // layer anyway: the commit before it need not squash.
-        let refresh = Layout::of(&info.labels)
-            == (Layout::InImage {
-                earlier_recipe: true,
-            });
+        let refresh = Layout::of(&info.labels).is_earlier_recipe();
         let squash = squash && !refresh;
         let previous = self.find_named_image()?;
         let log = previous

@@ -55,6 +55,14 @@ impl Layout {
         }
     }
 
+    /// Whether this is an image of an earlier recipe, which `commit`
+    /// refreshes.
+    pub(crate) fn is_earlier_recipe(self) -> bool {
+        self == Layout::InImage {
+            earlier_recipe: true,
+        }
+    }
+
     /// The `--tmpfs` mounts a new container of this layout gets.
     pub(crate) fn tmpfs(self) -> Vec<String> {
         match self {
@@ -235,12 +243,7 @@ mod tests {
             }
         );
         labels.insert(base_image::RECIPE_LABEL.into(), "0123456789abcdef".into());
-        assert_eq!(
-            Layout::of(&labels),
-            Layout::InImage {
-                earlier_recipe: true
-            }
-        );
+        assert!(Layout::of(&labels).is_earlier_recipe());
         assert!(Layout::of(&labels).tmpfs().is_empty());
         labels.insert(base_image::KEYS_LABEL.into(), KEYS_DIR.into());
         assert_eq!(Layout::of(&labels), Layout::Tmpfs);
