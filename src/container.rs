@@ -287,12 +287,7 @@ impl<'a> Container<'a> {
         let outcome = match action {
             Action::Reuse => Outcome::Reused,
             Action::Resume(how) => {
-                // A created container may come from a run killed before it
-                // handed the key in; on the tmpfs, the key goes in after
-                // the start, as after every start.
-                if info.state == ContainerState::Created && layout != Layout::Tmpfs {
-                    keys::copy_into_image(ctx, &info.id, public_key)?;
-                }
+                // The keys go in after the start, as after every start.
                 match how {
                     Resume::Start => ctx.docker.start(&info.id)?,
                     Resume::Unpause => ctx.docker.unpause(&info.id)?,
@@ -410,9 +405,6 @@ impl<'a> Container<'a> {
             alias: alias.clone(),
             armed: true,
         };
-        if layout != Layout::Tmpfs {
-            keys::copy_into_image(ctx, &id, public_key)?;
-        }
         ctx.docker.start(&id)?;
         self.tell_refresh(layout);
         let (endpoint, host_key) = self.reach(&id, layout, chosen, public_key)?;
@@ -506,8 +498,9 @@ impl<'a> Container<'a> {
     /// Gets redock's keys to the running container `id` and waits until
     /// sshd answers; returns where it listens and the host key to pin. On
     /// the tmpfs, one `docker exec` hands the public key in and reads the
-    /// host key out (sshd starts once it is there); an image of an earlier
-    /// recipe holds both, and its host key is read once sshd answers.
+    /// host key out (sshd starts once it is there); in an image of an
+    /// earlier recipe, the key is added to root's authorized_keys, and the
+    /// host key the init script made is read once sshd answers.
     fn reach(
         &self,
         id: &str,
@@ -529,7 +522,10 @@ impl<'a> Container<'a> {
                 Ok((self.wait_ready(id, transport, None)?, host_key))
             }
             Layout::InImage { .. } => {
+                let authorized = keys::authorize_in_image(docker, id, public_key);
+                // A container that died at once is told as sshd not answering.
                 let endpoint = self.wait_ready(id, transport, Some(keys::IMAGE_HOST_KEY))?;
+                authorized?;
                 Ok((endpoint, keys::read_image_host_key(docker, id)?))
             }
         }

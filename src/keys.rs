@@ -13,18 +13,16 @@
 //! Images made from the base of an earlier recipe (labelled
 //! [`base_image::RECIPE_LABEL`] but not [`base_image::KEYS_LABEL`]) keep
 //! both in the image: their init script makes a host key in `/etc/ssh`, and
-//! redock copies root's `authorized_keys` in before the container first
-//! starts. They work as before, and `start` says how to refresh them.
+//! redock adds its key to root's `authorized_keys` after every start (no
+//! longer replacing the file, which held the user's keys too). They work
+//! as before, and `start` says how to refresh them.
 
 use std::ffi::OsStr;
-use std::path::Path;
 
 use base_image::{AUTHORIZED_KEYS, HOST_KEY, KEYS_DIR};
 use docker_exec::Docker;
 
-use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::lock;
 use crate::name;
 
 /// The host key an image of an earlier recipe holds.
@@ -35,8 +33,8 @@ pub(crate) const IMAGE_HOST_KEY: &str = "/etc/ssh/ssh_host_ed25519_key.pub";
 pub(crate) enum Layout {
     /// On the tmpfs [`KEYS_DIR`], handed in after every start.
     Tmpfs,
-    /// In the image's files: root's `authorized_keys`, copied in before
-    /// the first start, and a host key the init script makes in `/etc/ssh`.
+    /// In the image's files: root's `authorized_keys`, which redock's key
+    /// is added to, and a host key the init script makes in `/etc/ssh`.
     /// `earlier_recipe` says whether the image was made from a base of an
     /// earlier recipe (and so can be refreshed), not from some other image.
     InImage { earlier_recipe: bool },
@@ -161,12 +159,7 @@ cat {public}
 /// Hands `public_key` in to the running container `id` and returns its host
 /// public key: one `docker exec -i`, for the [`Layout::Tmpfs`] layout.
 pub(crate) fn hand_in(docker: &Docker, id: &str, public_key: &str) -> Result<String> {
-    let public_key = public_key.trim();
-    if public_key.is_empty() || public_key.chars().any(char::is_control) {
-        return Err(Error::other(
-            "redock's public key is not one line of text: remove the key pair in REDOCK_HOME to have a new one made",
-        ));
-    }
+    let public_key = one_line(public_key)?;
     let script = hand_in_script(
         public_key,
         KEYS_DIR,
@@ -201,29 +194,53 @@ pub(crate) fn read_image_host_key(docker: &Docker, id: &str) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// Puts the public key into a created container of the
-/// [`Layout::InImage`] layout as root's `authorized_keys`, before it
-/// starts, as earlier versions did. The files are staged in REDOCK_HOME,
-/// where `lock::sweep` finds them should this run be killed before it
-/// removes them.
-pub(crate) fn copy_into_image(ctx: &Context, id: &str, public_key: &str) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let home = ctx.home.dir();
-    let dir = tempfile::Builder::new()
-        .prefix(&lock::temp_prefix(".pubkey-"))
-        .tempdir_in(home)
-        .map_err(|e| Error::io(home, e))?;
-    let ssh_dir = dir.path().join(".ssh");
-    let keys = ssh_dir.join("authorized_keys");
-    let io = |p: &Path, e| Error::io(p, e);
-    std::fs::create_dir(&ssh_dir).map_err(|e| io(&ssh_dir, e))?;
-    std::fs::write(&keys, public_key).map_err(|e| io(&keys, e))?;
-    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| io(&keys, e))?;
-    std::fs::set_permissions(&ssh_dir, std::fs::Permissions::from_mode(0o700))
-        .map_err(|e| io(&ssh_dir, e))?;
-    ctx.docker.cp_into(&ssh_dir, id, "/root/")?;
+/// The script that lets `public_key` in as root in a container of the
+/// [`Layout::InImage`] layout, as earlier versions did, but without
+/// replacing root's `authorized_keys`: the key is added when it is not
+/// there, the user's keys are kept, and the modes sshd's StrictModes wants
+/// are set.
+fn authorize_in_image_script(public_key: &str, ssh_dir: &str) -> String {
+    let key = word(public_key);
+    let file = word(&format!("{ssh_dir}/authorized_keys"));
+    let dir = word(ssh_dir);
+    format!(
+        r#"set -e
+umask 077
+mkdir -p {dir}
+if ! {{ [ -f {file} ] && grep -q -x -F -e {key} {file}; }}; then
+    printf '%s\n' {key} >> {file}
+fi
+chmod go-w {dir} {file}
+"#
+    )
+}
+
+/// Lets `public_key` in to the running container `id` of the
+/// [`Layout::InImage`] layout (one `docker exec -i`; see
+/// [`authorize_in_image_script`]).
+pub(crate) fn authorize_in_image(docker: &Docker, id: &str, public_key: &str) -> Result<()> {
+    let script = authorize_in_image_script(one_line(public_key)?, "/root/.ssh");
+    let out = docker.exec(id, &["/bin/sh", "-s"], Some(script.as_bytes()))?;
+    if out.status != 0 {
+        return Err(Error::other(format!(
+            "cannot hand redock's key to the container {} (exit status {}): {}",
+            name::summarize_id(id),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
     Ok(())
+}
+
+/// The public key as one line, or an error.
+fn one_line(public_key: &str) -> Result<&str> {
+    let public_key = public_key.trim();
+    if public_key.is_empty() || public_key.chars().any(char::is_control) {
+        return Err(Error::other(
+            "redock's public key is not one line of text: remove the key pair in REDOCK_HOME to have a new one made",
+        ));
+    }
+    Ok(public_key)
 }
 
 #[cfg(test)]
@@ -231,6 +248,7 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
     use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
     use std::process::{Command, Stdio};
 
     #[test]
@@ -365,6 +383,31 @@ mod tests {
         );
         assert_eq!(sh("ssh-ed25519 AAAAredock other comment\n"), None);
         assert!(script.contains(&base_image::refresh_script()));
+    }
+
+    #[test]
+    fn an_earlier_image_gets_the_key_added_beside_the_users() {
+        let top = tempfile::tempdir().unwrap();
+        let dir = top.path().join("dot ssh");
+        let key = "ssh-ed25519 AAAAredock it's me";
+        let script = authorize_in_image_script(key, &dir.display().to_string());
+        let run = || {
+            let status = Command::new("sh").args(["-c", &script]).status().unwrap();
+            assert!(status.success());
+            std::fs::read_to_string(dir.join("authorized_keys")).unwrap()
+        };
+        // None yet: the key alone, in a directory sshd accepts.
+        assert_eq!(run(), format!("{key}\n"));
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join("authorized_keys")), 0o600);
+        // The user's keys stay; the key is not added twice.
+        let file = dir.join("authorized_keys");
+        std::fs::write(&file, "ssh-ed25519 AAAAuser mine\n").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert_eq!(run(), format!("ssh-ed25519 AAAAuser mine\n{key}\n"));
+        assert_eq!(run(), format!("ssh-ed25519 AAAAuser mine\n{key}\n"));
+        assert_eq!(mode(&file), 0o644);
     }
 
     #[test]

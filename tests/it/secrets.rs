@@ -416,11 +416,12 @@ UsePAM no
 /// The recipe label of that recipe's base image.
 const EARLIER_RECIPE: &str = "6ea32da74431bc8d";
 
-/// Makes NAME an image as an earlier redock's base recipe made it: the
-/// base of this recipe with that recipe's init script and sshd settings,
-/// its recipe label, and no `io.redock.keys` label (left empty: a label
-/// cannot be taken away by a commit).
-fn earlier_image(sandbox: &Sandbox, base: &Base<'_>, name: &str) {
+/// Makes NAME an image as an earlier redock's base recipe made it, with
+/// `authorized` in root's authorized_keys as a commit would have kept it:
+/// the base of this recipe with that recipe's init script and sshd
+/// settings, its recipe label, and no `io.redock.keys` label (left empty:
+/// a label cannot be taken away by a commit).
+fn earlier_image(sandbox: &Sandbox, base: &Base<'_>, name: &str, authorized: &str) {
     let maker = format!("redock-test-earlier-{}", std::process::id());
     sandbox.owns_image(name);
     let _ = sandbox.engine().args(["rm", "-f", &maker]).output();
@@ -432,10 +433,12 @@ fn earlier_image(sandbox: &Sandbox, base: &Base<'_>, name: &str) {
         "sh",
         "-c",
         "printf %s \"$1\" > /usr/local/sbin/redock-init && \
-         printf %s \"$2\" > /etc/ssh/sshd_config.d/00-redock.conf && rmdir /run/redock",
+         printf %s \"$2\" > /etc/ssh/sshd_config.d/00-redock.conf && rmdir /run/redock && \
+         printf '%s\\n' \"$3\" > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys",
         "sh",
         EARLIER_INIT,
         EARLIER_SSHD_CONFIG,
+        authorized,
     ]);
     let committed = sandbox
         .engine()
@@ -455,8 +458,9 @@ fn earlier_image(sandbox: &Sandbox, base: &Base<'_>, name: &str) {
     );
 }
 
-/// An image made by an earlier redock starts the way it always did (root's
-/// authorized_keys copied in, the host key the init script made in
+/// An image made by an earlier redock starts the way it always did (redock's
+/// key in root's authorized_keys, now added beside the user's own committed
+/// key rather than replacing it; the host key the init script made in
 /// /etc/ssh) and answers over SSH; `start` says once, on one line, how to
 /// refresh it: `commit`, which saves an image holding neither key (one a
 /// plain `docker commit` would hold) and keeps the user's own authorized
@@ -469,7 +473,8 @@ fn secrets_an_image_made_by_an_earlier_redock_still_starts_and_commit_refreshes_
     let base = Base::hold(&sandbox);
     let (name, hostname) = sandbox.unique("earlier");
     let alias = format!("{hostname}-container");
-    earlier_image(&sandbox, &base, &name);
+    let (key, public) = user_key(&sandbox);
+    earlier_image(&sandbox, &base, &name, &public);
 
     let out = sandbox.redock(["start", "--no-ssh", &name]).success();
     let hints: Vec<&str> = out
@@ -487,7 +492,13 @@ fn secrets_an_image_made_by_an_earlier_redock_still_starts_and_commit_refreshes_
     let id = container_id(&sandbox);
     assert_eq!(
         exec(&sandbox, &id, "cat /root/.ssh/authorized_keys"),
-        redock_key(&sandbox)
+        format!("{public}\n{}", redock_key(&sandbox))
+    );
+    let out = ssh_with_key(&sandbox, &alias, &key);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
     let host_public = pinned_key(&sandbox, &alias);
     let image_key = exec(&sandbox, &id, "cat /etc/ssh/ssh_host_ed25519_key.pub");
@@ -503,12 +514,6 @@ fn secrets_an_image_made_by_an_earlier_redock_still_starts_and_commit_refreshes_
         ("the host private key (1)", body[1].to_string()),
         ("the host private key (2)", body[2].to_string()),
     ];
-    let (key, public) = user_key(&sandbox);
-    ssh_ok(
-        &sandbox,
-        &alias,
-        &[&format!("echo '{public}' >> /root/.ssh/authorized_keys")],
-    );
 
     // What the search finds in an image that holds them.
     let raw = format!("{name}-raw");
