@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use docker_exec::{ContainerInfo, ContainerState, CreateSpec, ImageInfo, PsEntry};
@@ -14,9 +14,10 @@ use crate::context::Context;
 use crate::decision::{self, decide, Action, Command, Refusal, Removal, Resume};
 use crate::error::{Error, ErrorKind, Result};
 use crate::history;
+use crate::keys::{self, Layout};
 use crate::lock;
 use crate::name::{self, Image};
-use crate::readiness::{self, HOST_KEY};
+use crate::readiness;
 use crate::sshfiles::{self, Endpoint, IncludeOutcome, Transport};
 use crate::time::now_rfc3339;
 
@@ -288,14 +289,12 @@ impl<'a> Container<'a> {
         public_key: &str,
     ) -> Result<Running> {
         let ctx = &*self.ctx;
+        // A container carries its image's labels.
+        let layout = Layout::of(&info.labels);
         let outcome = match action {
             Action::Reuse => Outcome::Reused,
             Action::Resume(how) => {
-                // A created container may come from a run killed before it
-                // handed the key in.
-                if info.state == ContainerState::Created {
-                    copy_public_key(ctx, &info.id, public_key)?;
-                }
+                // The keys go in after the start, as after every start.
                 match how {
                     Resume::Start => ctx.docker.start(&info.id)?,
                     Resume::Unpause => ctx.docker.unpause(&info.id)?,
@@ -306,15 +305,15 @@ impl<'a> Container<'a> {
         };
         // Its alias, host name and transport are the container's own.
         let (alias, hostname, transport) = self.adopt(&info, transport);
+        self.tell_refresh(layout);
         if ctx.dry_run && outcome != Outcome::Reused {
             // A dry run did not resume it: there is no sshd to ask.
             return self.plan_ssh_access(info.id, alias, transport, outcome);
         }
         // The port may have changed with a restart, and the host key with a
-        // new container under the same alias: both are read again, once
-        // sshd answers.
-        let endpoint = self.ssh_endpoint(&info.id, transport)?;
-        let host_key = self.read_host_key(&info.id)?;
+        // new container under the same alias (or a stop, which empties the
+        // tmpfs): both are read again.
+        let (endpoint, host_key) = self.reach(&info.id, layout, transport, public_key)?;
         let include =
             self.setup_ssh_access(&info.id, &alias, &hostname, &endpoint, &host_key, transport)?;
         Ok(Running {
@@ -379,13 +378,14 @@ impl<'a> Container<'a> {
             None if ctx.docker.engine_is_remote()? => Transport::Exec,
             None => Transport::Tcp,
         };
-        let image = self.image_to_start()?;
+        let (image, layout) = self.image_to_start()?;
 
         let mut spec = CreateSpec {
             image,
             name: Some(self.docker_name()),
             hostname: Some(self.hostname.clone()),
             publish_ssh_on_loopback: chosen == Transport::Tcp,
+            tmpfs: layout.tmpfs(),
             ..CreateSpec::default()
         };
         spec.labels = BTreeMap::from([
@@ -421,14 +421,13 @@ impl<'a> Container<'a> {
             alias: alias.clone(),
             armed: true,
         };
-        copy_public_key(ctx, &id, public_key)?;
         ctx.docker.start(&id)?;
         if ctx.dry_run {
             guard.armed = false;
             return self.plan_ssh_access(id, alias, chosen, Outcome::Created);
         }
-        let endpoint = self.ssh_endpoint(&id, chosen)?;
-        let host_key = self.read_host_key(&id)?;
+        self.tell_refresh(layout);
+        let (endpoint, host_key) = self.reach(&id, layout, chosen, public_key)?;
         let include =
             self.setup_ssh_access(&id, &alias, &self.hostname, &endpoint, &host_key, chosen)?;
         guard.armed = false;
@@ -521,20 +520,94 @@ impl<'a> Container<'a> {
     }
 
     /// The image NAME when it exists, else the base image (built first when
-    /// needed, with the remembered mirror and packages).
-    fn image_to_start(&self) -> Result<String> {
-        if self.find_named_image()?.is_some() {
-            return Ok(self.image.name());
+    /// needed, with the remembered mirror and packages), and where sshd in
+    /// it reads redock's keys.
+    fn image_to_start(&self) -> Result<(String, Layout)> {
+        if let Some(info) = self.find_named_image()? {
+            return Ok((self.image.name(), Layout::of(&info.labels)));
         }
         let options = base_image::BuildOptions::default();
         let options = crate::base::options(&self.ctx.home, options, &Default::default())?;
         crate::base::ensure(&self.ctx, &options)?;
-        Ok(options.target)
+        // A base of the current recipe: its keys are on the tmpfs.
+        Ok((options.target, Layout::Tmpfs))
+    }
+
+    /// Says, once, how to refresh an image of an earlier recipe.
+    fn tell_refresh(&self, layout: Layout) {
+        if layout.is_earlier_recipe() {
+            self.ctx.ui.warn(keys::refresh_hint(&self.image.name()));
+        }
+    }
+
+    /// Gets redock's keys to the running container `id` and waits until
+    /// sshd answers; returns where it listens and the host key to pin. On
+    /// the tmpfs, one `docker exec` hands the public key in and reads the
+    /// host key out (sshd starts once it is there); in an image of an
+    /// earlier recipe, the key is added to root's authorized_keys, and the
+    /// host key the init script made is read once sshd answers.
+    fn reach(
+        &self,
+        id: &str,
+        layout: Layout,
+        transport: Transport,
+        public_key: &str,
+    ) -> Result<(Endpoint, String)> {
+        let docker = &self.ctx.docker;
+        match layout {
+            Layout::Tmpfs if docker.is_dry_run() => {
+                // The hand-in would change the container: a dry run reads
+                // the host key it holds (a running one has it).
+                crate::dry::note(format!(
+                    "hand redock's public key in to the container {}",
+                    name::summarize_id(id)
+                ));
+                let host_key = keys::read_host_key(docker, id, &keys::tmpfs_host_key())?;
+                Ok((self.wait_ready(id, transport, None)?, host_key))
+            }
+            Layout::Tmpfs => {
+                let host_key = match keys::hand_in(docker, id, public_key) {
+                    Ok(key) => key,
+                    // A container that died at once is told with its output.
+                    Err(error) => match docker.inspect_container(id)? {
+                        Some(info) if info.is_running() => return Err(error),
+                        _ => return Err(self.timeout_error(id)),
+                    },
+                };
+                Ok((self.wait_ready(id, transport, None)?, host_key))
+            }
+            Layout::InImage { .. } => {
+                let authorized = keys::authorize_in_image(docker, id, public_key);
+                // A container that died at once is told as sshd not answering.
+                let endpoint = self.wait_ready(id, transport, Some(keys::IMAGE_HOST_KEY))?;
+                authorized?;
+                Ok((
+                    endpoint,
+                    keys::read_host_key(docker, id, keys::IMAGE_HOST_KEY)?,
+                ))
+            }
+        }
     }
 
     /// Waits until sshd in the container answers and returns where it
     /// listens (the original's `ssh_endpoint`).
     pub fn ssh_endpoint(&self, id: &str, transport: Transport) -> Result<Endpoint> {
+        let host_key = match self.ctx.docker.inspect_container(id)? {
+            Some(info) if Layout::of(&info.labels) == Layout::Tmpfs => base_image::HOST_KEY,
+            _ => keys::IMAGE_HOST_KEY,
+        };
+        self.wait_ready(id, transport, Some(host_key))
+    }
+
+    /// Waits until sshd answers: its banner on the published port (tcp), or
+    /// the host key `exec_host_key` in the container (exec, where each
+    /// connection runs `sshd -i`; `None` when the key is known to be there).
+    fn wait_ready(
+        &self,
+        id: &str,
+        transport: Transport,
+        exec_host_key: Option<&str>,
+    ) -> Result<Endpoint> {
         let deadline = Instant::now() + self.timeout;
         let docker = &self.ctx.docker;
         match transport {
@@ -553,9 +626,12 @@ impl<'a> Container<'a> {
                     false => Err(self.timeout_error(id)),
                 }
             }
-            Transport::Exec => match readiness::wait_for_host_key(docker, id, deadline)? {
-                true => Ok(self.exec_endpoint(id)),
-                false => Err(self.timeout_error(id)),
+            Transport::Exec => match exec_host_key {
+                None => Ok(self.exec_endpoint(id)),
+                Some(path) => match readiness::wait_for_host_key(docker, id, path, deadline)? {
+                    true => Ok(self.exec_endpoint(id)),
+                    false => Err(self.timeout_error(id)),
+                },
             },
         }
     }
@@ -589,19 +665,6 @@ impl<'a> Container<'a> {
         .with_hint(
             "does the image run sshd? `redock logs NAME` shows its output; --timeout waits longer",
         )
-    }
-
-    /// Reads the container's host key through docker, the trusted channel.
-    fn read_host_key(&self, id: &str) -> Result<String> {
-        let out = self.ctx.docker.exec(id, &["cat", HOST_KEY], None)?;
-        if out.status != 0 {
-            return Err(Error::other(format!(
-                "cannot read the host key {HOST_KEY} of the container {}: {}",
-                name::summarize_id(id),
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
     }
 
     /// Pins the host key, writes the Host block, makes sure the user's
@@ -717,6 +780,10 @@ impl<'a> Container<'a> {
             (Action::Commit, Some(info)) => info,
             (action, _) => return Err(self.not_done(action)),
         };
+        // An image of an earlier recipe is refreshed, which makes it one
+        // layer anyway: the commit before it need not squash.
+        let refresh = Layout::of(&info.labels).is_earlier_recipe();
+        let squash = squash && !refresh;
         let previous = self.find_named_image()?;
         let log = previous
             .as_ref()
@@ -780,6 +847,20 @@ impl<'a> Container<'a> {
                 return Err(error.into());
             }
         };
+        let id = if refresh {
+            match self.refresh(&id, &ours) {
+                Ok(refreshed) => refreshed,
+                Err(error) => {
+                    self.ctx.ui.warn(format!(
+                        "committed {}, but could not take redock's keys out of the image: {error}",
+                        self.image
+                    ));
+                    id
+                }
+            }
+        } else {
+            id
+        };
         self.prune_snapshots(previous.as_ref(), &id, limit);
         if docker.is_dry_run() {
             return Ok(id);
@@ -794,6 +875,73 @@ impl<'a> Container<'a> {
             }
         }
         Ok(id)
+    }
+
+    /// Makes the image `id` just committed from a container of an earlier
+    /// recipe's image one that holds no key of redock's, under NAME: in a
+    /// container of it, the recipe's init script and sshd settings are
+    /// written, the host keys removed and redock's key taken out of root's
+    /// authorized_keys; its file system becomes one layer (the keys stay in
+    /// the layers of `id`, which goes) with `id`'s configuration but
+    /// redock's labels and the labels of this recipe. Returns the new id.
+    fn refresh(&self, id: &str, ours: &[&str]) -> Result<String> {
+        let docker = &self.ctx.docker;
+        let name = self.image.name();
+        if docker.is_dry_run() {
+            // The image the commit would make is not there to read.
+            crate::dry::note(format!(
+                "take redock's keys out of {name}, an image of an earlier recipe, through a helper container and one flattened layer"
+            ));
+            return Ok(id.to_string());
+        }
+        let image = docker
+            .image_inspect(id)?
+            .ok_or_else(|| Error::other(format!("the image {id} just committed is gone")))?;
+        let script = keys::refresh_script(&self.ctx.home.public_key()?);
+        let spec = CreateSpec {
+            image: id.to_string(),
+            labels: BTreeMap::from([
+                (base_image::BUILD_LABEL.to_string(), "1".to_string()),
+                (base_image::BUILD_TARGET_LABEL.to_string(), name.clone()),
+            ]),
+            entrypoint: Some("/bin/sh".into()),
+            command: vec!["-s".into()],
+            interactive: true,
+            ..CreateSpec::default()
+        };
+        let helper = Helper {
+            docker,
+            id: docker.create(&spec)?,
+        };
+        let out = docker.start_attached(&helper.id, Some(script.as_bytes()))?;
+        if out.status != 0 {
+            return Err(Error::other(format!(
+                "the refresh script failed (exit status {}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.combined).trim()
+            )));
+        }
+        let recipe = [base_image::RECIPE_LABEL, base_image::KEYS_LABEL];
+        let mut changes = docker_exec::args::config_changes(&image, |key| {
+            !ours.contains(&key) && !recipe.contains(&key)
+        });
+        changes.push(format!(
+            "LABEL {}={}",
+            base_image::RECIPE_LABEL,
+            base_image::RECIPE_VERSION
+        ));
+        changes.push(format!(
+            "LABEL {}={}",
+            base_image::KEYS_LABEL,
+            base_image::KEYS_DIR
+        ));
+        let refreshed = docker.flatten(&helper.id, &name, &changes)?;
+        drop(helper);
+        self.remove_untagged(&[id.to_string()]);
+        self.ctx.ui.info(format!(
+            "refreshed the image {name}: it holds no key of redock's; its next container gets them on a tmpfs"
+        ));
+        Ok(refreshed)
     }
 
     /// After a commit made `id`: removes the snapshots past `limit` (and a
@@ -1071,6 +1219,18 @@ fn alias_collision(alias: &str, other: &str) -> Error {
     .with_hint("give this one another host name with -n/--hostname")
 }
 
+/// A container redock runs a script in, removed however that ends.
+struct Helper<'a> {
+    docker: &'a docker_exec::Docker,
+    id: String,
+}
+
+impl Drop for Helper<'_> {
+    fn drop(&mut self) {
+        let _ = self.docker.rm(&self.id);
+    }
+}
+
 /// Removes a half-started container and its SSH access when `start` fails
 /// part-way, so no orphan and no stale Host block is left. It stands only
 /// for a container this run created: one it reused or resumed is the
@@ -1090,34 +1250,4 @@ impl Drop for Guard<'_> {
             let _ = sshfiles::unpin_host_key(&self.ctx.home, &self.alias);
         }
     }
-}
-
-/// Puts the public key into the container as root's only authorized key,
-/// before it starts: a key is never baked into the base. The files are
-/// staged in REDOCK_HOME, where `lock::sweep` finds them should this run be
-/// killed before it removes them.
-fn copy_public_key(ctx: &Context, id: &str, public_key: &str) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let home = ctx.home.dir();
-    if ctx.dry_run {
-        // The staged files are not made; the copy is told with their name.
-        let staged = home.join(lock::temp_prefix(".pubkey-")).join(".ssh");
-        ctx.docker.cp_into(&staged, id, "/root/")?;
-        return Ok(());
-    }
-    let dir = tempfile::Builder::new()
-        .prefix(&lock::temp_prefix(".pubkey-"))
-        .tempdir_in(home)
-        .map_err(|e| Error::io(home, e))?;
-    let ssh_dir = dir.path().join(".ssh");
-    let keys = ssh_dir.join("authorized_keys");
-    let io = |p: &Path, e| Error::io(p, e);
-    std::fs::create_dir(&ssh_dir).map_err(|e| io(&ssh_dir, e))?;
-    std::fs::write(&keys, public_key).map_err(|e| io(&keys, e))?;
-    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| io(&keys, e))?;
-    std::fs::set_permissions(&ssh_dir, std::fs::Permissions::from_mode(0o700))
-        .map_err(|e| io(&ssh_dir, e))?;
-    ctx.docker.cp_into(&ssh_dir, id, "/root/")?;
-    Ok(())
 }

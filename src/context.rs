@@ -167,9 +167,21 @@ impl Context {
     }
 
     /// Repairs the modes of redock's files before ssh reads them (see
-    /// [`Home::repair_modes`]), saying what changed.
+    /// [`Home::repair_modes`]), and of the user's ssh config that includes
+    /// them, which ssh refuses to read ("Bad owner or permissions") when
+    /// others can write it; says what changed.
     pub fn repair_modes(&self) -> Result<()> {
-        for repair in self.home.repair_modes()? {
+        let mut repairs = self.home.repair_modes()?;
+        if !self.user_config.disabled {
+            repairs.extend(crate::home::repair_mode(
+                &self.user_config.path,
+                0o022,
+                0o022,
+                "ssh refuses a config others can write",
+                self.dry_run,
+            )?);
+        }
+        for repair in repairs {
             if self.dry_run {
                 crate::dry::note(format!(
                     "change the mode of {} from {:04o} to {:04o}: {}",

@@ -252,39 +252,7 @@ impl Home {
         ];
         let mut repairs = Vec::new();
         for (path, wrong, cleared, why) in rules {
-            let Ok(meta) = fs::metadata(&path) else {
-                continue;
-            };
-            let from = meta.permissions().mode() & 0o7777;
-            if from & wrong == 0 {
-                continue;
-            }
-            let to = from & !cleared;
-            if self.dry_run {
-                repairs.push(Repair {
-                    path,
-                    from,
-                    to,
-                    why,
-                });
-                continue;
-            }
-            fs::set_permissions(&path, fs::Permissions::from_mode(to)).map_err(|e| {
-                Error::other(format!(
-                    "{} has mode {from:04o}, which it must not ({why}), and cannot be changed: {e}",
-                    shown(&path)
-                ))
-                .with_hint(format!(
-                    "chmod {to:o} {}",
-                    bootstrap::quote(path.as_os_str()).to_string_lossy()
-                ))
-            })?;
-            repairs.push(Repair {
-                path,
-                from,
-                to,
-                why,
-            });
+            repairs.extend(repair_mode(&path, wrong, cleared, why, self.dry_run)?);
         }
         Ok(repairs)
     }
@@ -380,6 +348,48 @@ impl Home {
         }
         write_atomic(path, contents, mode)
     }
+}
+
+/// Clears the bits `cleared` of the mode of `path` (through a symbolic
+/// link) when any of the bits `wrong` is set, `why` saying why it must
+/// not be; a file that is not there is left alone. Returns the change, or
+/// an error with the `chmod` that would fix it when the mode cannot be
+/// changed. A dry run returns the change without making it.
+pub(crate) fn repair_mode(
+    path: &Path,
+    wrong: u32,
+    cleared: u32,
+    why: &'static str,
+    dry_run: bool,
+) -> Result<Option<Repair>> {
+    let Ok(meta) = fs::metadata(path) else {
+        return Ok(None);
+    };
+    let from = meta.permissions().mode() & 0o7777;
+    if from & wrong == 0 {
+        return Ok(None);
+    }
+    let to = from & !cleared;
+    let repair = Repair {
+        path: path.to_path_buf(),
+        from,
+        to,
+        why,
+    };
+    if dry_run {
+        return Ok(Some(repair));
+    }
+    fs::set_permissions(path, fs::Permissions::from_mode(to)).map_err(|e| {
+        Error::other(format!(
+            "{} has mode {from:04o}, which it must not ({why}), and cannot be changed: {e}",
+            shown(path)
+        ))
+        .with_hint(format!(
+            "chmod {to:o} {}",
+            bootstrap::quote(path.as_os_str()).to_string_lossy()
+        ))
+    })?;
+    Ok(Some(repair))
 }
 
 /// A mode [`Home::repair_modes`] changed (or, in a dry run, would change).
@@ -590,6 +600,28 @@ mod tests {
         assert_eq!(mode & 0o7777, 0o644);
         let files: Vec<_> = fs::read_dir(real.dir()).unwrap().flatten().collect();
         assert_eq!(files.len(), 1, "{files:?}");
+    }
+
+    #[test]
+    fn a_file_others_can_write_is_repaired_through_its_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let (real, link) = (dir.path().join("real"), dir.path().join("link"));
+        fs::write(&real, "Host x\n").unwrap();
+        fs::set_permissions(&real, fs::Permissions::from_mode(0o666)).unwrap();
+        symlink(&real, &link).unwrap();
+        let why = "ssh refuses a config others can write";
+        let repair = repair_mode(&link, 0o022, 0o022, why, false)
+            .unwrap()
+            .unwrap();
+        assert_eq!((repair.from, repair.to), (0o666, 0o644));
+        let mode = fs::metadata(&real).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o644);
+        assert_eq!(repair_mode(&link, 0o022, 0o022, why, false).unwrap(), None);
+        let missing = dir.path().join("missing");
+        assert_eq!(
+            repair_mode(&missing, 0o022, 0o022, why, false).unwrap(),
+            None
+        );
     }
 
     #[test]

@@ -41,6 +41,7 @@ pub mod dry;
 pub mod error;
 pub mod history;
 pub mod home;
+mod keys;
 pub mod lock;
 pub mod name;
 pub mod provision;

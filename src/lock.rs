@@ -163,7 +163,8 @@ fn home_dir_ensure(dir: &Path) -> Result<()> {
 }
 
 /// The prefixes of the temporary files and directories redock makes in
-/// REDOCK_HOME, each followed by the process id of its maker.
+/// REDOCK_HOME, each followed by the process id of its maker (`.pubkey-`:
+/// those of earlier versions, which staged the key for `docker cp`).
 pub(crate) const TEMP_PREFIXES: [&str; 4] = [".keygen-", ".pubkey-", ".redock-", ".ssh_config."];
 
 /// Removes the temporary files and directories in REDOCK_HOME whose maker

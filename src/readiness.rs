@@ -1,6 +1,7 @@
 //! Whether sshd in a started container answers yet. A container runs its
-//! init script first, so `redock start` polls until sshd is there, and
-//! gives up early when the container dies.
+//! init script first, which starts sshd once redock has handed the host key
+//! in, so `redock start` polls until sshd is there, and gives up early when
+//! the container dies.
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
@@ -9,10 +10,6 @@ use std::time::{Duration, Instant};
 use docker_exec::Docker;
 
 use crate::error::{stop_if_interrupted, Result};
-
-/// The container's host key. The base image's init script makes it just
-/// before it starts sshd; redock reads it through docker to pin it.
-pub(crate) const HOST_KEY: &str = "/etc/ssh/ssh_host_ed25519_key.pub";
 
 /// Polls `addr`, where the container `id` publishes sshd, until sshd's
 /// banner comes or `deadline` passes; returns whether it came. Once a
@@ -47,12 +44,18 @@ pub(crate) fn wait_for_banner(
     }
 }
 
-/// Polls the container `id` through docker until its host key exists or
-/// `deadline` passes; returns whether it came. With no port to probe, the
-/// key's existence says the init script has got as far as sshd.
-pub(crate) fn wait_for_host_key(docker: &Docker, id: &str, deadline: Instant) -> Result<bool> {
+/// Polls the container `id` through docker until its host key `path`
+/// exists or `deadline` passes; returns whether it came. With no port to
+/// probe, the key's existence says the init script has got as far as sshd
+/// (in an image of an earlier recipe, whose init script makes the key).
+pub(crate) fn wait_for_host_key(
+    docker: &Docker,
+    id: &str,
+    path: &str,
+    deadline: Instant,
+) -> Result<bool> {
     loop {
-        let out = docker.exec(id, &["test", "-s", HOST_KEY], None)?;
+        let out = docker.exec(id, &["test", "-s", path], None)?;
         if out.status == 0 {
             return Ok(true);
         }

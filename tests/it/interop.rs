@@ -249,7 +249,7 @@ fn paramiko_verifies_the_pinned_key_and_refuses_a_changed_one() {
     let id = text(&docker(&["ps", "-q", "--filter", &filter]).stdout)
         .trim()
         .to_string();
-    let rekey = "k=/etc/ssh/ssh_host_ed25519_key; rm -f $k $k.pub && \
+    let rekey = "k=/run/redock/ssh_host_ed25519_key; rm -f $k $k.pub && \
                  ssh-keygen -q -t ed25519 -N '' -f $k && kill -HUP $(cat /run/sshd.pid)";
     let out = docker(&["exec", &id, "sh", "-c", rekey]);
     assert!(out.status.success(), "{}", text(&out.stderr));

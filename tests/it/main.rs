@@ -13,6 +13,7 @@ mod interrupted;
 mod lifecycle;
 mod podman;
 mod provision;
+mod secrets;
 mod signals;
 
 use std::cell::RefCell;

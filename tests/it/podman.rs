@@ -15,6 +15,18 @@ use crate::{Sandbox, FIXTURE_IMAGE};
 fn podman_base_image() {
     static BASE: Once = Once::new();
     BASE.call_once(|| {
+        load_fixture();
+        Sandbox::podman()
+            .redock(["base", "--from", FIXTURE_IMAGE])
+            .success();
+    });
+}
+
+/// Loads the fixture image into Podman from Docker unless it is there,
+/// once per test run.
+pub fn load_fixture() {
+    static LOADED: Once = Once::new();
+    LOADED.call_once(|| {
         let sandbox = Sandbox::podman();
         let present = sandbox
             .engine()
@@ -40,7 +52,6 @@ fn podman_base_image() {
                 .unwrap();
             assert!(status.success(), "docker save | podman load");
         }
-        sandbox.redock(["base", "--from", FIXTURE_IMAGE]).success();
     });
 }
 

@@ -3,7 +3,6 @@
 //! docker and ssh on the same base image.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -42,7 +41,6 @@ pub fn run(args: &[String]) -> Result<(), DynError> {
         name: format!("redock-bench:{tag}"),
         // The tag is the host name, already a slug.
         alias: format!("{tag}-container"),
-        dot_ssh: tmp.path().join("dot-ssh"),
         key: tmp.path().join("id_ed25519"),
         redock,
         containers: Vec::new(),
@@ -86,7 +84,6 @@ impl Redock {
 struct Bench {
     name: String,
     alias: String,
-    dot_ssh: PathBuf,
     key: PathBuf,
     redock: Redock,
     /// Containers of the docker cycle not yet removed.
@@ -110,18 +107,12 @@ impl Cycle {
 }
 
 impl Bench {
-    /// The key the docker cycle copies into `/root/.ssh`, laid out as that
-    /// directory so that `docker cp` creates it with sshd's modes.
+    /// The key the docker cycle hands in to its containers.
     fn make_key(&self) -> Result<(), DynError> {
         cmd::new("ssh-keygen")
             .args(["-q", "-t", "ed25519", "-N", "", "-C", "redock-bench", "-f"])
             .arg(&self.key)
             .read()?;
-        fs::create_dir(&self.dot_ssh)?;
-        fs::set_permissions(&self.dot_ssh, fs::Permissions::from_mode(0o700))?;
-        let authorized = self.dot_ssh.join("authorized_keys");
-        fs::copy(self.key.with_extension("pub"), &authorized)?;
-        fs::set_permissions(&authorized, fs::Permissions::from_mode(0o600))?;
         Ok(())
     }
 
@@ -150,22 +141,30 @@ impl Bench {
         })
     }
 
-    /// The same by hand: create with a published port, copy the key in,
-    /// start, ask for the port, poll ssh until it answers, remove.
+    /// The same by hand: create with a published port and the keys' tmpfs,
+    /// start, hand the key in and make a host key, ask for the port, poll
+    /// ssh until it answers, remove.
     fn docker_cycle(&mut self) -> Result<Cycle, DynError> {
         let t = Instant::now();
         let id = cmd::new("docker")
-            .args(["create", "-p", "127.0.0.1::22", BASE_IMAGE])
+            .args(["create", "-p", "127.0.0.1::22"])
+            .args(["--tmpfs", "/run/redock:mode=0700", BASE_IMAGE])
             .read()?
             .trim()
             .to_string();
         self.containers.push(id.clone());
-        cmd::new("docker")
-            .arg("cp")
-            .arg(self.dot_ssh.join("."))
-            .arg(format!("{id}:/root/.ssh"))
-            .read()?;
         cmd::new("docker").args(["start", &id]).read()?;
+        // The base image's sshd reads the key and its host key from that
+        // tmpfs, and starts once the host key is there.
+        let public = fs::read_to_string(self.key.with_extension("pub"))?;
+        cmd::new("docker")
+            .args(["exec", &id, "sh", "-c"])
+            .arg(
+                "printf '%s\\n' \"$1\" > /run/redock/authorized_keys && \
+                 ssh-keygen -q -t ed25519 -N '' -f /run/redock/ssh_host_ed25519_key",
+            )
+            .args(["sh", public.trim()])
+            .read()?;
         let endpoint = cmd::new("docker").args(["port", &id, "22/tcp"]).read()?;
         let port = endpoint
             .lines()

@@ -4,10 +4,14 @@
 //! The recipe installs openssh-server and supervisor without recommended
 //! packages, lets root in by key only (no passwords of any kind), cleans the
 //! apt caches, and makes `/usr/local/sbin/redock-init` the image's command.
-//! That script creates an ed25519 host key when the container starts (so no
-//! key is ever shared through the image), starts sshd, and then runs
-//! `supervisord -n` as PID 1. The image carries the recipe's version as the
-//! label [`RECIPE_LABEL`]; a changed recipe makes [`ensure`] build it again.
+//! sshd reads its host key and redock's public key from [`KEYS_DIR`], a
+//! tmpfs that redock mounts on each container and fills through `docker
+//! exec` after every start, so that no image ever holds them (a user's own
+//! `/root/.ssh/authorized_keys` is read first and never written). That
+//! script starts sshd once the host key is there, and runs `supervisord -n`
+//! as PID 1. The image carries the recipe's version as the label
+//! [`RECIPE_LABEL`] (a changed recipe makes [`ensure`] build it again) and
+//! [`KEYS_LABEL`], which images of earlier recipes lack.
 //!
 //! ```no_run
 //! use base_image::{BuildOptions, Progress};
@@ -65,6 +69,20 @@ pub const DEFAULT_TARGET: &str = "redock:base";
 pub const RECIPE_VERSION: &str = recipe::VERSION;
 /// The label holding [`RECIPE_VERSION`] on a base image.
 pub const RECIPE_LABEL: &str = "io.redock.base-recipe";
+/// The label saying that sshd in an image reads redock's keys from the tmpfs
+/// [`KEYS_DIR`] (its value): images built by earlier recipes, which held
+/// root's authorized_keys and a host key in `/etc/ssh`, lack it. Commits
+/// keep it, as they keep [`RECIPE_LABEL`].
+pub const KEYS_LABEL: &str = "io.redock.keys";
+/// The directory, a tmpfs of mode 0700 in each container (sshd's StrictModes
+/// refuses the default 1777), where sshd finds the host key and redock's
+/// public key.
+pub const KEYS_DIR: &str = "/run/redock";
+/// The host key sshd reads ([`KEYS_DIR`]), and `HOST_KEY.pub` beside it.
+pub const HOST_KEY: &str = "/run/redock/ssh_host_ed25519_key";
+/// redock's public key, which sshd reads after root's own
+/// `.ssh/authorized_keys`.
+pub const AUTHORIZED_KEYS: &str = "/run/redock/authorized_keys";
 /// The label naming the image a base image was built from.
 pub const FROM_LABEL: &str = "io.redock.base-from";
 /// The label on build containers (value `1`), so that leftovers can be found.
@@ -195,6 +213,30 @@ pub enum Progress {
     Output(String),
     /// The base image was built (not sent when it was already current).
     Done { id: String },
+}
+
+/// Whether sshd in an image made from a base image reads redock's keys
+/// from the tmpfs [`KEYS_DIR`]: false for images of earlier recipes (and
+/// for images not made from a base at all).
+pub fn keys_on_tmpfs(labels: &BTreeMap<String, String>) -> bool {
+    labels.get(KEYS_LABEL).map(String::as_str) == Some(KEYS_DIR)
+}
+
+/// Whether an image was made from a base image of an earlier recipe, whose
+/// sshd reads redock's key and the host key from the image's own files.
+pub fn keys_in_image(labels: &BTreeMap<String, String>) -> bool {
+    labels.contains_key(RECIPE_LABEL) && !keys_on_tmpfs(labels)
+}
+
+/// A `/bin/sh` script that makes an image made from a base of an earlier
+/// recipe read redock's keys from [`KEYS_DIR`] as this recipe's images do:
+/// it writes this recipe's init script and sshd settings and removes the
+/// host keys. Run in a container of that image whose file system then
+/// becomes an image of one layer (the keys are in the earlier layers), it
+/// leaves root's own `authorized_keys` to the caller. Such an image gets
+/// [`KEYS_LABEL`].
+pub fn refresh_script() -> String {
+    recipe::refresh_script()
 }
 
 /// Whether a base image was built by the recipe without a mirror and
@@ -501,6 +543,7 @@ fn final_changes(from: &ImageInfo, from_reference: &str, version: &str) -> Vec<S
         "EXPOSE 22".to_string(),
         r#"CMD ["/usr/local/sbin/redock-init"]"#.to_string(),
         format!("LABEL {RECIPE_LABEL}={version}"),
+        format!("LABEL {KEYS_LABEL}={KEYS_DIR}"),
         format!(
             "LABEL {FROM_LABEL}={}",
             docker_exec::args::dockerfile_quote(from_reference)
@@ -526,6 +569,17 @@ mod tests {
     }
 
     #[test]
+    fn images_of_earlier_recipes_hold_their_keys() {
+        let mut labels = BTreeMap::new();
+        // Not made from a base image at all.
+        assert!(!keys_on_tmpfs(&labels) && !keys_in_image(&labels));
+        labels.insert(RECIPE_LABEL.to_string(), "c0ffee0000000000".to_string());
+        assert!(!keys_on_tmpfs(&labels) && keys_in_image(&labels));
+        labels.insert(KEYS_LABEL.to_string(), KEYS_DIR.to_string());
+        assert!(keys_on_tmpfs(&labels) && !keys_in_image(&labels));
+    }
+
+    #[test]
     fn final_changes_keep_the_from_environment() {
         let from = ImageInfo {
             env: vec![
@@ -547,6 +601,7 @@ mod tests {
                 "EXPOSE 22".to_string(),
                 r#"CMD ["/usr/local/sbin/redock-init"]"#.to_string(),
                 format!("LABEL io.redock.base-recipe={RECIPE_VERSION}"),
+                "LABEL io.redock.keys=/run/redock".to_string(),
                 r#"LABEL io.redock.base-from="debian:bookworm-slim""#.to_string(),
             ]
         );

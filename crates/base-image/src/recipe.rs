@@ -26,34 +26,43 @@ impl Step {
     }
 }
 
-/// The init script, the image's command: it makes the host key the image
-/// must not carry, starts sshd first (the quickest way to a reachable
-/// container) and then hands PID 1 to supervisord, which reaps orphans and
-/// runs the user's own services from /etc/supervisor/conf.d. Both log to
-/// the container's output.
+/// The init script, the image's command: it starts sshd as soon as redock
+/// has handed the host key in (see [`crate::KEYS_DIR`]; a stop empties that
+/// tmpfs, so this waits again after every start) and hands PID 1 to
+/// supervisord at once, which reaps orphans, is sshd's parent and runs the
+/// user's own services from /etc/supervisor/conf.d. Both log to the
+/// container's output.
 pub(crate) const INIT_SCRIPT: &str = r#"#!/bin/sh
 # redock's container command (installed by redock's base recipe).
 set -e
-key=/etc/ssh/ssh_host_ed25519_key
-if [ ! -s "$key" ]; then
-    rm -f "$key" "$key.pub"
-    ssh-keygen -q -t ed25519 -N '' -f "$key"
-fi
 mkdir -p /run/sshd
 chmod 0755 /run/sshd
-# sshd stays in the foreground with its log on stderr, so that its log is
-# the container's output (`redock logs`) next to supervisord's; supervisord,
-# PID 1 from the next line on, is its parent and reaps it.
-/usr/sbin/sshd -D -e &
+# redock writes its public key and the host key onto the tmpfs /run/redock
+# right after the container starts (no image ever holds them); sshd starts
+# once the host key is there. sshd stays in the foreground with its log on
+# stderr, so that its log is the container's output (`redock logs`) next to
+# supervisord's; supervisord, PID 1 from the last line on, is its parent.
+# It looks every 10 ms for 5 s, then every second: a container not started
+# by redock (plain `docker run`) waits without costing anything.
+(
+    n=0
+    while [ ! -s /run/redock/ssh_host_ed25519_key ]; do
+        if [ "$n" -lt 500 ]; then n=$((n + 1)); sleep 0.01; else sleep 1; fi
+    done
+    exec /usr/sbin/sshd -D -e
+) &
 exec supervisord -n -c /etc/supervisor/supervisord.conf
 "#;
 
 /// sshd settings. sshd keeps the first value it reads for a keyword, and
 /// the drop-in directory is included at the top of sshd_config, so these win
-/// over the distribution's defaults further down.
+/// over the distribution's defaults further down. The host key and redock's
+/// public key are on the tmpfs [`crate::KEYS_DIR`]; a user's own
+/// `~/.ssh/authorized_keys` comes first and is never written by redock.
 pub(crate) const SSHD_CONFIG: &str = "\
 # Written by redock's base recipe.
-HostKey /etc/ssh/ssh_host_ed25519_key
+HostKey /run/redock/ssh_host_ed25519_key
+AuthorizedKeysFile .ssh/authorized_keys /run/redock/authorized_keys
 PermitRootLogin prohibit-password
 PubkeyAuthentication yes
 PasswordAuthentication no
@@ -105,10 +114,14 @@ if ! grep -Eq '^[[:space:]]*Include[[:space:]]+/etc/ssh/sshd_config\.d/' /etc/ss
 fi
 # Only the ed25519 key exists, so sshd must not look for others.
 sed -i -E 's/^[[:space:]]*HostKey[[:space:]]/#&/' /etc/ssh/sshd_config
-# Check the configuration with a throwaway key (removed in the last step).
+# The mount point of the tmpfs redock's keys go on.
+mkdir -p /run/redock
+chmod 0700 /run/redock
+# Check the configuration with a throwaway key, removed at once.
 rm -f /etc/ssh/ssh_host_*
-ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key
+ssh-keygen -q -t ed25519 -N '' -f /run/redock/ssh_host_ed25519_key
 /usr/sbin/sshd -t
+rm -f /run/redock/ssh_host_ed25519_key /run/redock/ssh_host_ed25519_key.pub
 "#,
     ),
     (
@@ -124,7 +137,7 @@ chmod 755 /usr/local/sbin/redock-init
         "removing host keys and apt caches",
         r#"
 # A host key in the image would be shared by every container made from it.
-rm -f /etc/ssh/ssh_host_*
+rm -f /etc/ssh/ssh_host_* /run/redock/*
 apt-get clean
 rm -rf /var/lib/apt/lists/*
 "#,
@@ -279,6 +292,24 @@ pub(crate) fn steps(mirror: Option<&str>, packages: &[String]) -> Vec<Step> {
 /// `word` as one single-quoted shell word.
 pub(crate) fn sh_quote(word: &str) -> String {
     format!("'{}'", word.replace('\'', r"'\''"))
+}
+
+/// The script that gives an image made from a base of an earlier recipe
+/// this recipe's init script and sshd settings, the mount point of the
+/// keys' tmpfs, and no host key: what of the recipe has to do with keys.
+pub(crate) fn refresh_script() -> String {
+    format!(
+        "set -e
+mkdir -p /etc/ssh/sshd_config.d /usr/local/sbin /run/redock
+cat > /etc/ssh/sshd_config.d/00-redock.conf <<'EOF'
+{SSHD_CONFIG}EOF
+cat > /usr/local/sbin/redock-init <<'REDOCK_INIT_EOF'
+{INIT_SCRIPT}REDOCK_INIT_EOF
+chmod 755 /usr/local/sbin/redock-init
+chmod 0700 /run/redock
+rm -f /etc/ssh/ssh_host_* /run/redock/*
+"
+    )
 }
 
 /// The line the build script prints before each step; the build reads it
@@ -654,24 +685,57 @@ mod tests {
     }
 
     #[test]
-    fn sshd_refuses_passwords_and_uses_one_key() {
+    fn sshd_refuses_passwords_and_reads_redocks_keys_from_the_tmpfs() {
         let lines: Vec<&str> = SSHD_CONFIG.lines().collect();
+        let host_key = format!("HostKey {}", crate::HOST_KEY);
+        // The user's own keys first, redock's after them.
+        let authorized = format!(
+            "AuthorizedKeysFile .ssh/authorized_keys {}",
+            crate::AUTHORIZED_KEYS
+        );
         for wanted in [
             "PasswordAuthentication no",
             "KbdInteractiveAuthentication no",
             "PermitRootLogin prohibit-password",
-            "HostKey /etc/ssh/ssh_host_ed25519_key",
+            &host_key,
+            &authorized,
         ] {
             assert!(lines.contains(&wanted), "{wanted}");
         }
         assert_eq!(lines.iter().filter(|l| l.starts_with("HostKey")).count(), 1);
+        assert!(crate::HOST_KEY.starts_with(crate::KEYS_DIR));
+        assert!(crate::AUTHORIZED_KEYS.starts_with(crate::KEYS_DIR));
     }
 
     #[test]
-    fn init_script_makes_the_key_then_runs_sshd_then_supervisord() {
-        let keygen = INIT_SCRIPT.find("ssh-keygen").unwrap();
-        let sshd = INIT_SCRIPT.find("/usr/sbin/sshd").unwrap();
+    fn init_script_waits_for_the_host_key_then_runs_sshd_beside_supervisord() {
+        assert!(!INIT_SCRIPT.contains("ssh-keygen"));
+        let wait = INIT_SCRIPT
+            .find(&format!("while [ ! -s {} ]; do", crate::HOST_KEY))
+            .unwrap();
+        let sshd = INIT_SCRIPT.find("exec /usr/sbin/sshd -D -e").unwrap();
         let supervisord = INIT_SCRIPT.find("exec supervisord -n").unwrap();
-        assert!(keygen < sshd && sshd < supervisord);
+        assert!(wait < sshd && sshd < supervisord);
+    }
+
+    #[test]
+    fn the_refresh_writes_this_recipes_files_and_is_valid_shell() {
+        let script = refresh_script();
+        assert!(script.contains(SSHD_CONFIG) && script.contains(INIT_SCRIPT));
+        assert!(script.ends_with("rm -f /etc/ssh/ssh_host_* /run/redock/*\n"));
+        let status = std::process::Command::new("sh")
+            .args(["-n", "-c", &script])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    #[test]
+    fn the_build_leaves_no_key_in_the_image() {
+        let all = build_script(&steps(None, &[]), None);
+        let last = all
+            .rfind("rm -f /etc/ssh/ssh_host_* /run/redock/*")
+            .unwrap();
+        assert!(all.rfind("ssh-keygen").unwrap() < last);
     }
 }

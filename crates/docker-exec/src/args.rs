@@ -65,6 +65,10 @@ pub fn create(spec: &CreateSpec) -> Vec<OsString> {
         args.push("-p".into());
         args.push("127.0.0.1::22".into());
     }
+    for mount in &spec.tmpfs {
+        args.push("--tmpfs".into());
+        args.push(mount.into());
+    }
     if let Some(entrypoint) = &spec.entrypoint {
         args.push("--entrypoint".into());
         args.push(entrypoint.into());
@@ -430,6 +434,7 @@ mod tests {
             command: vec!["sleep".into(), "infinity".into()],
             entrypoint: Some("/bin/sh".into()),
             interactive: true,
+            tmpfs: vec!["/run/redock:mode=0700".into()],
         };
         check(
             create(&spec),
@@ -446,6 +451,8 @@ mod tests {
                 "io.redock.name=alice:web",
                 "-p",
                 "127.0.0.1::22",
+                "--tmpfs",
+                "/run/redock:mode=0700",
                 "--entrypoint",
                 "/bin/sh",
                 "alice:web",

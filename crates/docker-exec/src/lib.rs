@@ -338,6 +338,9 @@ pub struct CreateSpec {
     pub entrypoint: Option<String>,
     /// `-i`: keep stdin open (for build steps fed through stdin).
     pub interactive: bool,
+    /// `--tmpfs PATH[:OPTIONS]`: file systems in memory, which neither
+    /// `commit` nor `export` captures and a stop empties.
+    pub tmpfs: Vec<String>,
 }
 
 /// Captured output of a finished command.

@@ -3,8 +3,8 @@
 //! container and image it made, also when an assertion fails.
 
 use base_image::{
-    BuildOptions, ErrorKind, Progress, BUILD_LABEL, BUILD_TARGET_LABEL, RECIPE_LABEL,
-    RECIPE_VERSION,
+    BuildOptions, ErrorKind, Progress, AUTHORIZED_KEYS, BUILD_LABEL, BUILD_TARGET_LABEL, HOST_KEY,
+    KEYS_DIR, KEYS_LABEL, RECIPE_LABEL, RECIPE_VERSION,
 };
 use docker_exec::{CreateSpec, Docker};
 use test_support::{docker, unique, Cleanup, FIXTURE_IMAGE};
@@ -115,6 +115,7 @@ fn builds_a_base_image_from_debian() {
     assert_eq!(info.id, id);
     assert!(base_image::is_current(&info));
     assert_eq!(info.labels[RECIPE_LABEL], RECIPE_VERSION);
+    assert_eq!(info.labels[KEYS_LABEL], KEYS_DIR);
     assert_eq!(info.labels["io.redock.base-from"], from);
     assert!(!info.labels.contains_key(BUILD_LABEL), "{:?}", info.labels);
     assert_eq!(info.cmd, ["/usr/local/sbin/redock-init"]);
@@ -127,32 +128,63 @@ fn builds_a_base_image_from_debian() {
     assert_eq!(info.exposed_ports, ["22/tcp"]);
     assert_eq!(info.layers, 1);
 
-    // No host key travels in the image, and the apt lists are gone.
+    // No key travels in the image (not even in the empty mount point of
+    // the keys' tmpfs), and the apt lists are gone.
     let (status, out) = run_in(
         &mut cleanup,
         &target,
         "ls /etc/ssh/ | grep -c '^ssh_host_' ; ls /var/lib/apt/lists | grep -vc '^partial$' ; \
-         test -d /run/sshd && stat -c %a /root/.ssh",
+         ls -A /run/redock | wc -l ; test -e /root/.ssh/authorized_keys || echo none ; \
+         test -d /run/sshd && stat -c %a /root/.ssh /run/redock",
     );
-    assert_eq!((status, out.as_str()), (0, "0\n0\n700\n"));
+    assert_eq!((status, out.as_str()), (0, "0\n0\n0\nnone\n700\n700\n"));
 
-    // Started as redock starts it: the init script makes one ed25519 key,
-    // sshd refuses passwords, and supervisord is PID 1.
+    // Started as redock starts it, with the keys' tmpfs: sshd waits for
+    // the host key, supervisord is PID 1 at once.
     let name = unique("started");
     cleanup.containers.push(name.clone());
     let spec = CreateSpec {
         image: target.clone(),
         name: Some(name.clone()),
         publish_ssh_on_loopback: true,
+        tmpfs: vec![format!("{KEYS_DIR}:mode=0700")],
         ..CreateSpec::default()
     };
     let container = docker.create(&spec).unwrap();
     docker.start(&container).unwrap();
-    let script = "for i in $(seq 1 100); do [ -s /run/sshd.pid ] && break; sleep 0.05; done; \
-                  ls /etc/ssh/ssh_host_*; sshd -T | grep -Ei '^(passwordauthentication|kbdinteractiveauthentication|permitrootlogin|pubkeyauthentication|usepam|hostkey) '; \
-                  tr '\\0' ' ' < /proc/1/cmdline";
     let out = docker
-        .exec(&container, &["sh", "-c", script], None)
+        .exec(
+            &container,
+            &[
+                "sh",
+                "-c",
+                "sleep 0.5; test -e /run/sshd.pid || echo waiting; tr '\\0' ' ' < /proc/1/cmdline",
+            ],
+            None,
+        )
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("waiting\n"), "{text}");
+    assert!(text.contains("supervisord -n"), "{text}");
+
+    // A client key and the host key handed in as redock does (onto the
+    // tmpfs): sshd starts, reads them there, and refuses passwords.
+    let keys = tempfile::tempdir().unwrap();
+    let key = keys.path().join("id_ed25519");
+    let status = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let public = std::fs::read(key.with_extension("pub")).unwrap();
+    let hand_in = format!(
+        "cat > {AUTHORIZED_KEYS} && ssh-keygen -q -t ed25519 -N '' -f {HOST_KEY} && \
+         for i in $(seq 1 100); do [ -s /run/sshd.pid ] && break; sleep 0.05; done; \
+         sshd -T | grep -Ei '^(passwordauthentication|kbdinteractiveauthentication|permitrootlogin|pubkeyauthentication|usepam|hostkey|authorizedkeysfile) '"
+    );
+    let out = docker
+        .exec(&container, &["sh", "-c", &hand_in], Some(&public))
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
@@ -161,22 +193,13 @@ fn builds_a_base_image_from_debian() {
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 9, "{text}");
-    assert_eq!(
-        lines[..2],
-        [
-            "/etc/ssh/ssh_host_ed25519_key",
-            "/etc/ssh/ssh_host_ed25519_key.pub"
-        ],
-        "{text}"
-    );
-    let mut settings = lines[2..8].to_vec();
+    let mut settings: Vec<&str> = text.lines().collect();
     settings.sort_unstable();
     assert_eq!(
         settings,
         [
-            "hostkey /etc/ssh/ssh_host_ed25519_key",
+            "authorizedkeysfile .ssh/authorized_keys /run/redock/authorized_keys",
+            "hostkey /run/redock/ssh_host_ed25519_key",
             "kbdinteractiveauthentication no",
             "passwordauthentication no",
             "permitrootlogin without-password",
@@ -185,7 +208,6 @@ fn builds_a_base_image_from_debian() {
         ],
         "{text}"
     );
-    assert!(lines[8].contains("supervisord -n"), "{text}");
 
     // The exec transport: sshd -i speaks SSH on stdin/stdout.
     let out = docker
@@ -198,27 +220,6 @@ fn builds_a_base_image_from_debian() {
     );
 
     // A real client gets in as root with a key, and never with a password.
-    let keys = tempfile::tempdir().unwrap();
-    let key = keys.path().join("id_ed25519");
-    let status = std::process::Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-        .arg(&key)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let public = std::fs::read(key.with_extension("pub")).unwrap();
-    let out = docker
-        .exec(
-            &container,
-            &[
-                "sh",
-                "-c",
-                "cat > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys",
-            ],
-            Some(&public),
-        )
-        .unwrap();
-    assert_eq!(out.status, 0);
     let port = docker
         .inspect_container(&container)
         .unwrap()
