@@ -14,6 +14,7 @@ use crate::decision::{self, decide, Action, Command, Refusal, Removal, Resume};
 use crate::error::{Error, ErrorKind, Result};
 use crate::history;
 use crate::lock;
+use crate::mux;
 use crate::name::{self, Image};
 use crate::readiness::{self, HOST_KEY};
 use crate::sshfiles::{self, Endpoint, IncludeOutcome, Transport};
@@ -304,8 +305,10 @@ impl<'a> Container<'a> {
         // sshd answers.
         let endpoint = self.ssh_endpoint(&info.id, transport)?;
         let host_key = self.read_host_key(&info.id)?;
-        let include =
-            self.setup_ssh_access(&info.id, &alias, &hostname, &endpoint, &host_key, transport)?;
+        let fresh = outcome != Outcome::Reused;
+        let include = self.setup_ssh_access(
+            &info.id, &alias, &hostname, &endpoint, &host_key, transport, fresh,
+        )?;
         Ok(Running {
             id: info.id,
             alias,
@@ -409,8 +412,15 @@ impl<'a> Container<'a> {
         ctx.docker.start(&id)?;
         let endpoint = self.ssh_endpoint(&id, chosen)?;
         let host_key = self.read_host_key(&id)?;
-        let include =
-            self.setup_ssh_access(&id, &alias, &self.hostname, &endpoint, &host_key, chosen)?;
+        let include = self.setup_ssh_access(
+            &id,
+            &alias,
+            &self.hostname,
+            &endpoint,
+            &host_key,
+            chosen,
+            true,
+        )?;
         guard.armed = false;
         Ok(Running {
             id,
@@ -563,7 +573,9 @@ impl<'a> Container<'a> {
     /// config includes redock's and records the container (the original's
     /// `setup_ssh_access`); returns what happened to the user's config. The
     /// record comes last: a start that fails before it leaves none for
-    /// `status` to show as missing.
+    /// `status` to show as missing. A container that is `fresh` (made or
+    /// resumed, not reused) gets no master left from before.
+    #[allow(clippy::too_many_arguments)]
     fn setup_ssh_access(
         &self,
         id: &str,
@@ -572,10 +584,18 @@ impl<'a> Container<'a> {
         endpoint: &Endpoint,
         host_key: &str,
         transport: Transport,
+        fresh: bool,
     ) -> Result<IncludeOutcome> {
         let ctx = self.ctx;
+        let sharing = mux::prepare(&ctx.home)?;
+        mux::tell(&sharing, &ctx.ui);
+        if fresh {
+            // A master made before (for a container since killed, or this
+            // one before it stopped) knows another host key or port.
+            mux::close(&ctx.home, alias);
+        }
         sshfiles::pin_host_key(&ctx.home, alias, endpoint, host_key)?;
-        sshfiles::write_host_block(&ctx.home, alias, endpoint)?;
+        sshfiles::write_host_block(&ctx.home, alias, endpoint, &sharing)?;
         let include = ctx.user_config.ensure_include(&ctx.home, ctx.dry_run)?;
         let record = ContainerRecord {
             name: self.image.name(),
@@ -599,6 +619,7 @@ impl<'a> Container<'a> {
     /// Removes the Host block, the pinned key and the record of `alias`
     /// (the original's `revoke_ssh_access`).
     fn revoke_ssh_access(&self, alias: &str) -> Result<()> {
+        mux::close(&self.ctx.home, alias);
         sshfiles::remove_host_block(&self.ctx.home, alias)?;
         sshfiles::unpin_host_key(&self.ctx.home, alias)
     }
@@ -745,6 +766,14 @@ impl<'a> Container<'a> {
         let ctx = self.ctx;
         let containers = self.look()?;
         let record = ctx.state.load()?.containers.remove(&self.image.name());
+        // The masters go before their containers, so that no ssh is left
+        // waiting on a connection the engine cuts.
+        for info in &containers {
+            mux::close(&ctx.home, &self.alias_of(info));
+        }
+        if let Some(record) = &record {
+            mux::close(&ctx.home, &record.alias);
+        }
         match decide(
             Command::Kill,
             containers.first().map(|c| c.state),
@@ -968,6 +997,7 @@ struct Guard<'a> {
 impl Drop for Guard<'_> {
     fn drop(&mut self) {
         if self.armed {
+            mux::close(&self.ctx.home, &self.alias);
             let _ = self.ctx.docker.rm(&self.id);
             let _ = sshfiles::remove_host_block(&self.ctx.home, &self.alias);
             let _ = sshfiles::unpin_host_key(&self.ctx.home, &self.alias);

@@ -41,6 +41,7 @@ pub mod error;
 pub mod history;
 pub mod home;
 pub mod lock;
+pub mod mux;
 pub mod name;
 pub mod provision;
 mod readiness;

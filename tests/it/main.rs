@@ -9,6 +9,7 @@ mod hostile;
 mod interop;
 mod interrupted;
 mod lifecycle;
+mod mux;
 mod podman;
 mod provision;
 mod signals;

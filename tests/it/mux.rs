@@ -1,0 +1,134 @@
+//! Connection sharing against a real container: the master a second ssh
+//! reuses, closed by `kill` with nothing left behind, and `REDOCK_MUX=off`
+//! (`cargo xtask ci` runs these).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::engine::started;
+use crate::Sandbox;
+
+/// `ssh -F <config> -O <op> ALIAS`, as the sandbox's user.
+fn control(sandbox: &Sandbox, op: &str, alias: &str) -> Output {
+    Command::new("ssh")
+        .arg("-F")
+        .arg(sandbox.ssh_config())
+        .args(["-O", op, alias])
+        .env("HOME", sandbox.home())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// The unix sockets below `dir`.
+fn sockets(dir: &Path) -> Vec<PathBuf> {
+    use std::os::unix::fs::FileTypeExt;
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            found.extend(sockets(&entry.path()));
+        } else if kind.is_socket() {
+            found.push(entry.path());
+        }
+    }
+    found
+}
+
+/// The command lines of the running processes that name any of `words`.
+fn processes_naming(words: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if !entry
+            .file_name()
+            .to_string_lossy()
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        {
+            continue;
+        }
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let line = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if line.starts_with("ssh") && words.iter().any(|w| line.contains(w)) {
+            found.push(line);
+        }
+    }
+    found
+}
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn mux_second_ssh_reuses_the_master() {
+    let (sandbox, _, alias) = started("mux-reuse");
+    let block = std::fs::read_to_string(sandbox.redock_home().join("ssh_config")).unwrap();
+    assert!(block.contains("ControlMaster auto"), "{block}");
+    assert!(block.contains("ControlPersist 10m"), "{block}");
+    assert!(!control(&sandbox, "check", &alias).status.success());
+    let first = sandbox.ssh(&alias, &["true"]);
+    assert!(first.status.success(), "{first:?}");
+    let check = control(&sandbox, "check", &alias);
+    assert!(check.status.success(), "{check:?}");
+    let second = sandbox.ssh(&alias, &["echo", "again"]);
+    assert_eq!(String::from_utf8_lossy(&second.stdout), "again\n");
+    // The socket is in REDOCK_HOME/mux, which nobody else may enter.
+    let mux = sandbox.redock_home().join("mux");
+    assert_eq!(sockets(&mux).len(), 1, "{:?}", sockets(&mux));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&mux).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700);
+}
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn mux_kill_closes_the_master() {
+    let (sandbox, name, alias) = started("mux-kill");
+    assert!(sandbox.ssh(&alias, &["true"]).status.success());
+    let home = sandbox.redock_home();
+    assert_eq!(sockets(&home).len(), 1);
+    let home_text = home.to_str().unwrap().to_string();
+    assert!(!processes_naming(&[&home_text]).is_empty());
+    sandbox.redock(["kill", &name]).success();
+    assert!(sockets(&home).is_empty(), "{:?}", sockets(&home));
+    // The master acknowledges `-O exit` before it is gone.
+    let waiting = Instant::now();
+    let mut left = processes_naming(&[&alias, &home_text]);
+    while !left.is_empty() && waiting.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(50));
+        left = processes_naming(&[&alias, &home_text]);
+    }
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn mux_off_writes_no_control_lines() {
+    crate::engine::base_image();
+    let sandbox = Sandbox::new();
+    let (name, hostname) = sandbox.unique("mux-off");
+    let alias = format!("{hostname}-container");
+    sandbox
+        .redock(["start", "--no-ssh", &name])
+        .env("REDOCK_MUX", "maybe")
+        .fails(1)
+        .assert_one_line_error("REDOCK_MUX");
+    assert!(sandbox.container_ids().is_empty());
+    sandbox
+        .redock(["start", "--no-ssh", &name])
+        .env("REDOCK_MUX", "off")
+        .success();
+    let config = std::fs::read_to_string(sandbox.redock_home().join("ssh_config")).unwrap();
+    assert!(config.contains(&format!("Host {alias}")), "{config}");
+    assert!(!config.contains("Control"), "{config}");
+    assert!(sandbox.ssh(&alias, &["true"]).status.success());
+    assert!(sockets(sandbox.home()).is_empty());
+    sandbox
+        .redock(["kill", &name])
+        .env("REDOCK_MUX", "off")
+        .success();
+}
