@@ -942,8 +942,38 @@ impl<'a> Container<'a> {
     }
 
     /// The alias of the running container, for provisioning over SSH.
+    /// The container the state file records is asked about first, with one
+    /// `inspect`: where it runs, it is the one [`Container::check_active`]
+    /// would find (a running container ranks first), and the `ps` that
+    /// finds containers by label is saved. Otherwise the engine is asked
+    /// by label.
     pub fn running_alias(&self) -> Result<String> {
+        if let Some(info) = self.recorded_running()? {
+            return Ok(self.alias_of(&info));
+        }
         Ok(self.alias_of(&self.check_active()?))
+    }
+
+    /// The container the state file records for this NAME, when it still
+    /// runs and its labels say it is this NAME's in this home. An
+    /// unreadable state file is left to the slower way, which does not
+    /// read it.
+    fn recorded_running(&self) -> Result<Option<ContainerInfo>> {
+        let Ok(mut state) = self.ctx.state.load() else {
+            return Ok(None);
+        };
+        let Some(record) = state.containers.remove(&self.image.name()) else {
+            return Ok(None);
+        };
+        let info = self.ctx.docker.inspect_container(&record.container_id)?;
+        Ok(info.filter(|info| {
+            info.is_running()
+                && info.labels.get(labels::NAME) == Some(&self.image.name())
+                && info
+                    .labels
+                    .get(labels::HOME)
+                    .is_some_and(|h| self.ctx.home.is_named_by(h))
+        }))
     }
 }
 

@@ -132,3 +132,44 @@ fn mux_off_writes_no_control_lines() {
         .env("REDOCK_MUX", "off")
         .success();
 }
+
+/// A docker that logs each call's arguments, one line each, to `log`.
+pub fn logging_docker(sandbox: &Sandbox, log: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let script = sandbox.home().join("docker-log");
+    let text = format!(
+        "#!/bin/sh\necho \"$*\" >> '{}'\nexec docker \"$@\"\n",
+        log.display()
+    );
+    std::fs::write(&script, text).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn mux_run_asks_the_engine_once_and_shares_the_connection() {
+    let (sandbox, name, alias) = started("mux-run");
+    let log = sandbox.home().join("calls.log");
+    let docker = logging_docker(&sandbox, &log);
+    for _ in 0..2 {
+        let out = sandbox
+            .redock(["run", &name, "--", "echo", "hi"])
+            .env("REDOCK_DOCKER", &docker)
+            .success();
+        assert_eq!(out.stdout, "hi\n");
+    }
+    let calls = std::fs::read_to_string(&log).unwrap();
+    let calls: Vec<&str> = calls.lines().collect();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert!(
+        calls.iter().all(|c| c.starts_with("container inspect ")),
+        "{calls:?}"
+    );
+    assert!(control(&sandbox, "check", &alias).status.success());
+    // A container stopped behind redock's back is found by label and
+    // refused as before.
+    sandbox.engine_ok(&["stop", "-t", "0", &sandbox.container_ids()[0]]);
+    let out = sandbox.redock(["run", &name, "--", "true"]).fails(1);
+    out.assert_one_line_error("stopped");
+}
