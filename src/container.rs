@@ -491,10 +491,7 @@ impl<'a> Container<'a> {
         if self.find_named_image()?.is_some() {
             return Ok(self.image.name());
         }
-        let options = base_image::BuildOptions::default();
-        let options = crate::base::options(&self.ctx.home, options, &Default::default())?;
-        crate::base::ensure(self.ctx, &options)?;
-        Ok(options.target)
+        ensure_base(self.ctx)
     }
 
     /// Waits until sshd in the container answers and returns where it
@@ -975,6 +972,15 @@ impl<'a> Container<'a> {
                     .is_some_and(|h| self.ctx.home.is_named_by(h))
         }))
     }
+}
+
+/// The base image, built first when it is missing or stale, with the
+/// remembered mirror and packages; returns its name.
+pub fn ensure_base(ctx: &Context) -> Result<String> {
+    let options = base_image::BuildOptions::default();
+    let options = crate::base::options(&ctx.home, options, &Default::default())?;
+    crate::base::ensure(ctx, &options)?;
+    Ok(options.target)
 }
 
 /// Refuses an alias that another NAME's container already has.

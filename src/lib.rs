@@ -43,6 +43,7 @@ pub mod home;
 pub mod lock;
 pub mod mux;
 pub mod name;
+pub mod parallel;
 pub mod provision;
 mod readiness;
 pub mod settings;

@@ -173,3 +173,57 @@ fn mux_run_asks_the_engine_once_and_shares_the_connection() {
     let out = sandbox.redock(["run", &name, "--", "true"]).fails(1);
     out.assert_one_line_error("stopped");
 }
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn mux_parallel_start_with_one_bad_image() {
+    crate::engine::base_image();
+    let sandbox = Sandbox::new();
+    let (first, first_host) = sandbox.unique("mux-par-a");
+    let (bad, _) = sandbox.unique("mux-par-bad");
+    let (last, last_host) = sandbox.unique("mux-par-b");
+    // An image without sshd: its container never answers.
+    sandbox.owns_image(&bad);
+    sandbox.engine_ok(&["tag", crate::FIXTURE_IMAGE, &bad]);
+    let out = sandbox
+        .redock(["start", "--no-ssh", "--timeout", "5", &first, &bad, &last])
+        .fails(1);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].ends_with(&format!("{first_host}-container")),
+        "{out}"
+    );
+    assert!(
+        lines[1].ends_with(&format!("{last_host}-container")),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains(&format!("redock: error: {bad}: ")),
+        "{out}"
+    );
+    // The outcomes come in the order given.
+    let at = |text: &str| {
+        out.stderr
+            .find(text)
+            .unwrap_or_else(|| panic!("{text}: {out}"))
+    };
+    assert!(at(&format!("started {first}")) < at(&format!("error: {bad}")));
+    assert!(at(&format!("error: {bad}")) < at(&format!("started {last}")));
+    // The others run; the bad one left no container and no Host block.
+    assert_eq!(sandbox.container_ids().len(), 2);
+    for host in [&first_host, &last_host] {
+        let alias = format!("{host}-container");
+        assert!(sandbox.ssh(&alias, &["true"]).status.success());
+    }
+    let config = std::fs::read_to_string(sandbox.redock_home().join("ssh_config")).unwrap();
+    assert_eq!(config.matches("Host ").count(), 2, "{config}");
+    let out = sandbox.redock(["kill", &first, &bad, &last]).success();
+    assert!(
+        out.stderr
+            .contains(&format!("no container of {bad} was running")),
+        "{out}"
+    );
+    assert!(sandbox.container_ids().is_empty());
+    assert!(sockets(sandbox.home()).is_empty());
+}
