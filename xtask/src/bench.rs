@@ -1,6 +1,11 @@
-//! `cargo xtask bench`: the `sshconfig` benchmark, then redock's
-//! start → ssh → kill cycle timed against the same cycle done by hand with
-//! docker and ssh on the same base image.
+//! `cargo xtask bench [--quick] [--case CASE]…`: the `sshconfig`
+//! benchmark, then redock's start → ssh → kill cycle timed against the
+//! same cycle done by hand with docker and ssh on the same base image, then
+//! the cases of `bench/cases.rs` (shared connections, the first
+//! connection, six NAMEs at once, status). Each case ends as a median of
+//! per-pair ratios, and the table at the end is PERFORMANCE.md's.
+//! `--case` (repeatable) runs only the cases named (`sshconfig`, `cycle`,
+//! `ssh`, `run`, `first`, `six`, `status`); `--quick` runs fewer pairs.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -10,17 +15,43 @@ use std::time::{Duration, Instant};
 use crate::cmd::{self, Cmd, TempDir};
 use crate::{fixture, target_dir, DynError};
 
+mod cases;
+
 const CYCLES: usize = 5;
+/// Pairs per case (twice this for the quick ones).
+const PAIRS: usize = 10;
 const BASE_IMAGE: &str = "redock:base";
 const SSH_WAIT: Duration = Duration::from_secs(30);
 
+/// The cases `--case` chooses from; all of them by default.
+const CASES: [&str; 7] = ["sshconfig", "cycle", "ssh", "run", "first", "six", "status"];
+
 pub fn run(args: &[String]) -> Result<(), DynError> {
-    if let Some(arg) = args.first() {
-        return Err(format!("bench: unexpected argument `{arg}`").into());
+    let mut chosen: Vec<String> = Vec::new();
+    let mut quick = false;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            "--case" => match args.next() {
+                Some(case) if CASES.contains(&case.as_str()) => chosen.push(case.clone()),
+                _ => return Err(format!("bench: --case takes one of {}", CASES.join(", ")).into()),
+            },
+            other => return Err(format!("bench: unexpected argument `{other}`").into()),
+        }
     }
-    cmd::cargo()
-        .args(["run", "--release", "-p", "sshconfig", "--example", "bench"])
-        .run()?;
+    let want = |case: &str| chosen.is_empty() || chosen.iter().any(|c| c == case);
+    let cycles = if quick { 2 } else { CYCLES };
+    let pairs = if quick { 4 } else { PAIRS };
+
+    if want("sshconfig") {
+        cmd::cargo()
+            .args(["run", "--release", "-p", "sshconfig", "--example", "bench"])
+            .run()?;
+    }
+    if !CASES[1..].iter().any(|c| want(c)) {
+        return Ok(());
+    }
 
     cmd::cargo()
         .args(["build", "--release", "-p", "redock", "--bin", "redock"])
@@ -50,17 +81,52 @@ pub fn run(args: &[String]) -> Result<(), DynError> {
     };
     bench.make_key()?;
 
-    println!("\n==> warming up (not counted)");
-    bench.redock_cycle()?;
-    bench.docker_cycle()?;
-    let mut redock = Vec::new();
-    let mut docker = Vec::new();
-    for i in 1..=CYCLES {
-        println!("==> cycle {i}/{CYCLES}");
-        redock.push(bench.redock_cycle()?);
-        docker.push(bench.docker_cycle()?);
+    let mut rows = Vec::new();
+    if want("cycle") {
+        println!("\n==> warming up (not counted)");
+        bench.redock_cycle()?;
+        bench.docker_cycle()?;
+        let mut redock = Vec::new();
+        let mut docker = Vec::new();
+        for i in 1..=cycles {
+            println!("==> cycle {i}/{cycles}");
+            // Alternating which goes first, as the other cases do.
+            if i % 2 == 1 {
+                redock.push(bench.redock_cycle()?);
+                docker.push(bench.docker_cycle()?);
+            } else {
+                docker.push(bench.docker_cycle()?);
+                redock.push(bench.redock_cycle()?);
+            }
+        }
+        report(&redock, &docker, bench.rss.source());
+        let pairs: Vec<(Duration, Duration)> = redock
+            .iter()
+            .zip(&docker)
+            .map(|(r, d)| (r.total(), d.total()))
+            .collect();
+        rows.push(cases::row(
+            "start → ssh → kill / `docker create`+`cp`+`start` + ssh-retry + `docker rm -f`",
+            &pairs,
+            Some(1.05),
+            "the engine's create and start, and sshd coming up; redock also pins the host key",
+        ));
     }
-    report(&redock, &docker, bench.rss.source());
+    let mut cases = cases::Cases::new(&bench.redock, &bench.dot_ssh, &bench.key, pairs);
+    if ["ssh", "run", "first"].iter().any(|c| want(c)) {
+        println!("\n==> connections");
+        rows.extend(cases.connections(&want)?);
+    }
+    if want("six") {
+        println!("\n==> six NAMEs");
+        rows.extend(cases.six()?);
+    }
+    if want("status") {
+        println!("\n==> status");
+        rows.extend(cases.status()?);
+    }
+    drop(cases);
+    println!("\n{}", cases::table(&rows));
     Ok(())
 }
 
