@@ -227,3 +227,24 @@ fn mux_parallel_start_with_one_bad_image() {
     assert!(sandbox.container_ids().is_empty());
     assert!(sockets(sandbox.home()).is_empty());
 }
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn mux_a_resumed_container_gets_a_new_master() {
+    let (sandbox, name, alias) = started("mux-resume");
+    assert!(sandbox.ssh(&alias, &["true"]).status.success());
+    assert!(control(&sandbox, "check", &alias).status.success());
+    // Paused, the container keeps its connection, and the master lives on.
+    let id = sandbox.container_ids().remove(0);
+    sandbox.engine_ok(&["pause", &id]);
+    let out = sandbox.redock(["start", "--no-ssh", &name]).success();
+    assert!(out.stderr.contains("resumed the paused container"), "{out}");
+    let check = control(&sandbox, "check", &alias);
+    assert!(!check.status.success(), "{check:?}");
+    assert!(sockets(&sandbox.redock_home()).is_empty());
+    let again = sandbox.ssh(&alias, &["echo", "back"]);
+    assert_eq!(String::from_utf8_lossy(&again.stdout), "back\n");
+    assert!(control(&sandbox, "check", &alias).status.success());
+    sandbox.redock(["kill", &name]).success();
+    assert!(sockets(&sandbox.redock_home()).is_empty());
+}

@@ -6,6 +6,7 @@
 //! per-pair ratios, and the table at the end is PERFORMANCE.md's.
 //! `--case` (repeatable) runs only the cases named (`sshconfig`, `cycle`,
 //! `ssh`, `run`, `first`, `six`, `status`); `--quick` runs fewer pairs.
+//! `REDOCK_BENCH_EXE` measures another redock binary than this tree's.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -58,8 +59,12 @@ pub fn run(args: &[String]) -> Result<(), DynError> {
         .run()?;
     fixture::ensure(false)?;
     let tmp = TempDir::new("bench")?;
+    // Another build (an earlier commit's, say) can be measured the same way.
+    let exe = std::env::var_os("REDOCK_BENCH_EXE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("release/redock"));
     let redock = Redock {
-        exe: target_dir().join("release/redock"),
+        exe,
         home: tmp.path().join("home"),
         ssh_config: tmp.path().join("config"),
     };
