@@ -248,3 +248,37 @@ fn mux_a_resumed_container_gets_a_new_master() {
     sandbox.redock(["kill", &name]).success();
     assert!(sockets(&sandbox.redock_home()).is_empty());
 }
+
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn mux_a_long_redock_home_shares_through_a_short_private_directory() {
+    crate::engine::base_image();
+    let sandbox = Sandbox::new();
+    let (name, hostname) = sandbox.unique("mux-long");
+    let alias = format!("{hostname}-container");
+    let home = sandbox.home().join("h".repeat(80));
+    let run = |args: &[&str]| sandbox.redock(args).env("REDOCK_HOME", &home);
+    run(&["start", "--no-ssh", &name]).success();
+    let config = std::fs::read_to_string(home.join("ssh_config")).unwrap();
+    let uid = std::fs::metadata(sandbox.home()).map(|m| {
+        use std::os::unix::fs::MetadataExt;
+        m.uid()
+    });
+    let fallback = PathBuf::from(format!("/tmp/redock-{}", uid.unwrap()));
+    let line = config
+        .lines()
+        .find(|l| l.trim_start().starts_with("ControlPath "))
+        .unwrap_or_else(|| panic!("{config}"));
+    let dir = line.trim_start().trim_start_matches("ControlPath ");
+    let dir = PathBuf::from(dir.strip_suffix("/%C").unwrap_or_else(|| panic!("{line}")));
+    assert!(dir.starts_with(&fallback), "{line}");
+    assert!(sandbox.ssh(&alias, &["true"]).status.success());
+    assert!(control(&sandbox, "check", &alias).status.success());
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&fallback).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700);
+    let ours = sockets(&dir);
+    assert_eq!(ours.len(), 1, "{ours:?}");
+    run(&["kill", &name]).success();
+    assert!(!ours[0].exists());
+}
