@@ -303,7 +303,12 @@ impl<'a> Container<'a> {
         // The port may have changed with a restart, and the host key with a
         // new container under the same alias: both are read again, once
         // sshd answers.
-        let endpoint = self.ssh_endpoint(&info.id, transport)?;
+        let endpoint = match (outcome, transport) {
+            // A running container keeps its port: the inspect that found
+            // it has it, and need not be asked for again.
+            (Outcome::Reused, Transport::Tcp) => self.running_endpoint(&info)?,
+            _ => self.ssh_endpoint(&info.id, transport)?,
+        };
         let host_key = self.read_host_key(&info.id)?;
         let fresh = outcome != Outcome::Reused;
         let include = self.setup_ssh_access(
@@ -519,6 +524,18 @@ impl<'a> Container<'a> {
                 true => Ok(self.exec_endpoint(id)),
                 false => Err(self.timeout_error(id)),
             },
+        }
+    }
+
+    /// [`Container::ssh_endpoint`] of a container that was running when
+    /// `info` was read, with the tcp transport.
+    fn running_endpoint(&self, info: &ContainerInfo) -> Result<Endpoint> {
+        let deadline = Instant::now() + self.timeout;
+        let addr = loopback_ssh_port(info)?;
+        let endpoint = self.endpoint_of(info, Transport::Tcp)?;
+        match readiness::wait_for_banner(&self.ctx.docker, &info.id, addr, deadline)? {
+            true => Ok(endpoint),
+            false => Err(self.timeout_error(&info.id)),
         }
     }
 
