@@ -16,6 +16,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::history;
 use crate::keys::{self, Layout};
 use crate::lock;
+use crate::mux;
 use crate::name::{self, Image};
 use crate::readiness;
 use crate::sshfiles::{self, Endpoint, IncludeOutcome, Transport};
@@ -312,10 +313,17 @@ impl<'a> Container<'a> {
         }
         // The port may have changed with a restart, and the host key with a
         // new container under the same alias (or a stop, which empties the
-        // tmpfs): both are read again.
-        let (endpoint, host_key) = self.reach(&info.id, layout, transport, public_key)?;
-        let include =
-            self.setup_ssh_access(&info.id, &alias, &hostname, &endpoint, &host_key, transport)?;
+        // tmpfs): both are read again. A running container keeps its port
+        // and its sshd: the inspect that found it has the port.
+        let known = match (outcome, transport) {
+            (Outcome::Reused, Transport::Tcp) => Some(self.running_endpoint(&info)?),
+            _ => None,
+        };
+        let (endpoint, host_key) = self.reach(&info.id, layout, transport, public_key, known)?;
+        let fresh = outcome != Outcome::Reused;
+        let include = self.setup_ssh_access(
+            &info.id, &alias, &hostname, &endpoint, &host_key, transport, fresh,
+        )?;
         Ok(Running {
             id: info.id,
             alias,
@@ -427,9 +435,16 @@ impl<'a> Container<'a> {
             return self.plan_ssh_access(id, alias, chosen, Outcome::Created);
         }
         self.tell_refresh(layout);
-        let (endpoint, host_key) = self.reach(&id, layout, chosen, public_key)?;
-        let include =
-            self.setup_ssh_access(&id, &alias, &self.hostname, &endpoint, &host_key, chosen)?;
+        let (endpoint, host_key) = self.reach(&id, layout, chosen, public_key, None)?;
+        let include = self.setup_ssh_access(
+            &id,
+            &alias,
+            &self.hostname,
+            &endpoint,
+            &host_key,
+            chosen,
+            true,
+        )?;
         guard.armed = false;
         Ok(Running {
             id,
@@ -526,11 +541,8 @@ impl<'a> Container<'a> {
         if let Some(info) = self.find_named_image()? {
             return Ok((self.image.name(), Layout::of(&info.labels)));
         }
-        let options = base_image::BuildOptions::default();
-        let options = crate::base::options(&self.ctx.home, options, &Default::default())?;
-        crate::base::ensure(&self.ctx, &options)?;
         // A base of the current recipe: its keys are on the tmpfs.
-        Ok((options.target, Layout::Tmpfs))
+        Ok((ensure_base(&self.ctx)?, Layout::Tmpfs))
     }
 
     /// Says, once, how to refresh an image of an earlier recipe.
@@ -545,15 +557,22 @@ impl<'a> Container<'a> {
     /// the tmpfs, one `docker exec` hands the public key in and reads the
     /// host key out (sshd starts once it is there); in an image of an
     /// earlier recipe, the key is added to root's authorized_keys, and the
-    /// host key the init script made is read once sshd answers.
+    /// host key the init script made is read once sshd answers. `known`:
+    /// where a container that was running already listens, so that it is
+    /// not waited for.
     fn reach(
         &self,
         id: &str,
         layout: Layout,
         transport: Transport,
         public_key: &str,
+        known: Option<Endpoint>,
     ) -> Result<(Endpoint, String)> {
         let docker = &self.ctx.docker;
+        let ready = |key_file| match &known {
+            Some(endpoint) => Ok(endpoint.clone()),
+            None => self.wait_ready(id, transport, key_file),
+        };
         match layout {
             Layout::Tmpfs if docker.is_dry_run() => {
                 // The hand-in would change the container: a dry run reads
@@ -563,7 +582,7 @@ impl<'a> Container<'a> {
                     name::summarize_id(id)
                 ));
                 let host_key = keys::read_host_key(docker, id, &keys::tmpfs_host_key())?;
-                Ok((self.wait_ready(id, transport, None)?, host_key))
+                Ok((ready(None)?, host_key))
             }
             Layout::Tmpfs => {
                 let host_key = match keys::hand_in(docker, id, public_key) {
@@ -574,12 +593,12 @@ impl<'a> Container<'a> {
                         _ => return Err(self.timeout_error(id)),
                     },
                 };
-                Ok((self.wait_ready(id, transport, None)?, host_key))
+                Ok((ready(None)?, host_key))
             }
             Layout::InImage { .. } => {
                 let authorized = keys::authorize_in_image(docker, id, public_key);
                 // A container that died at once is told as sshd not answering.
-                let endpoint = self.wait_ready(id, transport, Some(keys::IMAGE_HOST_KEY))?;
+                let endpoint = ready(Some(keys::IMAGE_HOST_KEY))?;
                 authorized?;
                 Ok((
                     endpoint,
@@ -636,6 +655,18 @@ impl<'a> Container<'a> {
         }
     }
 
+    /// [`Container::ssh_endpoint`] of a container that was running when
+    /// `info` was read, with the tcp transport.
+    fn running_endpoint(&self, info: &ContainerInfo) -> Result<Endpoint> {
+        let deadline = Instant::now() + self.timeout;
+        let addr = loopback_ssh_port(info)?;
+        let endpoint = self.endpoint_of(info, Transport::Tcp)?;
+        match readiness::wait_for_banner(&self.ctx.docker, &info.id, addr, deadline)? {
+            true => Ok(endpoint),
+            false => Err(self.timeout_error(&info.id)),
+        }
+    }
+
     fn endpoint_of(&self, info: &ContainerInfo, transport: Transport) -> Result<Endpoint> {
         match transport {
             Transport::Tcp => {
@@ -671,7 +702,9 @@ impl<'a> Container<'a> {
     /// config includes redock's and records the container (the original's
     /// `setup_ssh_access`); returns what happened to the user's config. The
     /// record comes last: a start that fails before it leaves none for
-    /// `status` to show as missing.
+    /// `status` to show as missing. A container that is `fresh` (made or
+    /// resumed, not reused) gets no master left from before.
+    #[allow(clippy::too_many_arguments)]
     fn setup_ssh_access(
         &self,
         id: &str,
@@ -680,10 +713,18 @@ impl<'a> Container<'a> {
         endpoint: &Endpoint,
         host_key: &str,
         transport: Transport,
+        fresh: bool,
     ) -> Result<IncludeOutcome> {
         let ctx = &*self.ctx;
+        let sharing = mux::prepare(&ctx.home)?;
+        mux::tell(&sharing, &ctx.ui);
+        if fresh {
+            // A master made before (for a container since killed, or this
+            // one before it stopped) knows another host key or port.
+            mux::close(&ctx.home, alias);
+        }
         sshfiles::pin_host_key(&ctx.home, alias, endpoint, host_key)?;
-        sshfiles::write_host_block(&ctx.home, alias, endpoint)?;
+        sshfiles::write_host_block(&ctx.home, alias, endpoint, &sharing)?;
         let include = ctx.user_config.ensure_include(&ctx.home, ctx.dry_run)?;
         let record = ContainerRecord {
             name: self.image.name(),
@@ -752,6 +793,7 @@ impl<'a> Container<'a> {
     /// Removes the Host block, the pinned key and the record of `alias`
     /// (the original's `revoke_ssh_access`).
     fn revoke_ssh_access(&self, alias: &str) -> Result<()> {
+        mux::close(&self.ctx.home, alias);
         sshfiles::remove_host_block(&self.ctx.home, alias)?;
         sshfiles::unpin_host_key(&self.ctx.home, alias)
     }
@@ -1002,6 +1044,14 @@ impl<'a> Container<'a> {
         let ctx = &*self.ctx;
         let containers = self.look()?;
         let record = ctx.load_state()?.containers.remove(&self.image.name());
+        // The masters go before their containers, so that no ssh is left
+        // waiting on a connection the engine cuts.
+        for info in &containers {
+            mux::close(&ctx.home, &self.alias_of(info));
+        }
+        if let Some(record) = &record {
+            mux::close(&ctx.home, &record.alias);
+        }
         match decide(
             Command::Kill,
             containers.first().map(|c| c.state),
@@ -1178,9 +1228,48 @@ impl<'a> Container<'a> {
     }
 
     /// The alias of the running container, for provisioning over SSH.
+    /// The container the state file records is asked about first, with one
+    /// `inspect`: where it runs, it is the one [`Container::check_active`]
+    /// would find (a running container ranks first), and the `ps` that
+    /// finds containers by label is saved. Otherwise the engine is asked
+    /// by label.
     pub fn running_alias(&self) -> Result<String> {
+        if let Some(info) = self.recorded_running()? {
+            return Ok(self.alias_of(&info));
+        }
         Ok(self.alias_of(&self.check_active()?))
     }
+
+    /// The container the state file records for this NAME, when it still
+    /// runs and its labels say it is this NAME's in this home. An
+    /// unreadable state file is left to the slower way, which does not
+    /// read it.
+    fn recorded_running(&self) -> Result<Option<ContainerInfo>> {
+        let Ok(mut state) = self.ctx.state.load() else {
+            return Ok(None);
+        };
+        let Some(record) = state.containers.remove(&self.image.name()) else {
+            return Ok(None);
+        };
+        let info = self.ctx.docker.inspect_container(&record.container_id)?;
+        Ok(info.filter(|info| {
+            info.is_running()
+                && info.labels.get(labels::NAME) == Some(&self.image.name())
+                && info
+                    .labels
+                    .get(labels::HOME)
+                    .is_some_and(|h| self.ctx.home.is_named_by(h))
+        }))
+    }
+}
+
+/// The base image, built first when it is missing or stale, with the
+/// remembered mirror and packages; returns its name.
+pub fn ensure_base(ctx: &Context) -> Result<String> {
+    let options = base_image::BuildOptions::default();
+    let options = crate::base::options(&ctx.home, options, &Default::default())?;
+    crate::base::ensure(ctx, &options)?;
+    Ok(options.target)
 }
 
 /// Refuses an alias that another NAME's container already has.
@@ -1245,6 +1334,7 @@ struct Guard<'a> {
 impl Drop for Guard<'_> {
     fn drop(&mut self) {
         if self.armed {
+            mux::close(&self.ctx.home, &self.alias);
             let _ = self.ctx.docker.rm(&self.id);
             let _ = sshfiles::remove_host_block(&self.ctx.home, &self.alias);
             let _ = sshfiles::unpin_host_key(&self.ctx.home, &self.alias);

@@ -10,6 +10,7 @@ use sshconfig::Config;
 
 use crate::error::{shown, Error, ErrorKind, Result};
 use crate::home::{self, Home};
+use crate::mux::{self, Sharing};
 
 /// How a container is reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,12 +57,14 @@ impl Endpoint {
 
 /// The options of one container's Host block, in the order written, each
 /// value as `sshconfig::render` writes it, so that ssh reads back exactly
-/// that value (`%` as `%%`, quoted where ssh would split it). A value ssh
+/// that value (`%` as `%%`, quoted where ssh would split it), and the
+/// connection sharing options `sharing` gives (see `mux`). A value ssh
 /// cannot be given (`${` in a path it expands) is an error saying why.
 pub fn host_block(
     home: &Home,
     alias: &str,
     endpoint: &Endpoint,
+    sharing: &Sharing,
 ) -> Result<Vec<(&'static str, Vec<u8>)>> {
     let from_home = |keyword: &str, path: &Path| render(keyword, path, "REDOCK_HOME");
     let mut options = Vec::new();
@@ -90,6 +93,7 @@ pub fn host_block(
         from_home("UserKnownHostsFile", &home.known_hosts())?,
     ));
     options.push(("StrictHostKeyChecking", b"yes".to_vec()));
+    options.extend(mux::options(sharing)?);
     Ok(options)
 }
 
@@ -111,21 +115,33 @@ fn render(keyword: &str, value: impl AsRef<std::ffi::OsStr>, source: &str) -> Re
 /// Checks, before anything is made, that every value redock would write
 /// into an ssh configuration for `home` can be written: the Include line
 /// and both kinds of Host block, the exec transport's with the engine's
-/// `proxy_command` for a container.
+/// `proxy_command` for a container, with the sharing `REDOCK_MUX` asks for
+/// (itself checked here).
 pub fn check_values(home: &Home, proxy_command: Vec<String>) -> Result<()> {
     UserConfig::include_line(home)?;
+    let sharing = mux::planned(home)?;
     let tcp = Endpoint::Tcp {
         host: "127.0.0.1".into(),
         port: 22,
     };
-    host_block(home, "redock-container", &tcp)?;
-    host_block(home, "redock-container", &Endpoint::Exec { proxy_command })?;
+    host_block(home, "redock-container", &tcp, &sharing)?;
+    host_block(
+        home,
+        "redock-container",
+        &Endpoint::Exec { proxy_command },
+        &sharing,
+    )?;
     Ok(())
 }
 
 /// Writes (or replaces) the Host block of `alias` in redock's ssh_config.
-pub fn write_host_block(home: &Home, alias: &str, endpoint: &Endpoint) -> Result<()> {
-    let options = host_block(home, alias, endpoint)?;
+pub fn write_host_block(
+    home: &Home,
+    alias: &str,
+    endpoint: &Endpoint,
+    sharing: &Sharing,
+) -> Result<()> {
+    let options = host_block(home, alias, endpoint, sharing)?;
     edit_host_blocks(home, |config: &mut Config| {
         config.set_host_block(alias, &options);
         true
@@ -673,6 +689,7 @@ mod tests {
                 host: "127.0.0.1".into(),
                 port: 49153,
             },
+            &Sharing::Dir(home.dir().join("mux")),
         )
         .unwrap();
         let text: Vec<String> = block
@@ -690,7 +707,61 @@ mod tests {
                 "HostKeyAlias web-container",
                 "UserKnownHostsFile /h/.redock/known_hosts",
                 "StrictHostKeyChecking yes",
+                "ControlMaster auto",
+                "ControlPath /h/.redock/mux/%C",
+                "ControlPersist 10m",
             ]
+        );
+        let off = Sharing::Off(crate::mux::Off::Asked);
+        let endpoint = Endpoint::Exec {
+            proxy_command: vec!["docker".into()],
+        };
+        let block = host_block(&home, "web-container", &endpoint, &off).unwrap();
+        assert!(
+            block.iter().all(|(k, _)| !k.starts_with("Control")),
+            "{block:?}"
+        );
+    }
+
+    /// A `%` in REDOCK_HOME is written `%%` in ControlPath while `%C` stays
+    /// ssh's token: `ssh -G` and redock's own resolution read back the
+    /// directory with the connection's hash in it.
+    #[test]
+    fn control_path_with_a_percent_in_redock_home() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path().join("100% a %C"));
+        std::fs::create_dir(home.dir()).unwrap();
+        let mux_dir = home.dir().join("mux");
+        let endpoint = Endpoint::Tcp {
+            host: "127.0.0.1".into(),
+            port: 49153,
+        };
+        write_host_block(
+            &home,
+            "web-container",
+            &endpoint,
+            &Sharing::Dir(mux_dir.clone()),
+        )
+        .unwrap();
+        let out = proc::Cmd::new("ssh")
+            .arg("-G")
+            .arg("-F")
+            .arg(home.ssh_config())
+            .arg("web-container")
+            .run()
+            .unwrap();
+        let resolved = String::from_utf8(out.stdout).unwrap();
+        let path = resolved
+            .lines()
+            .find_map(|l| l.strip_prefix("controlpath "))
+            .unwrap();
+        let (parent, hash) = path.rsplit_once('/').unwrap();
+        assert_eq!(parent, mux_dir.to_str().unwrap());
+        assert_eq!(hash.len(), 40, "{hash}");
+        assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()), "{hash}");
+        assert_eq!(
+            crate::mux::socket(&home, "web-container"),
+            Some(PathBuf::from(path))
         );
     }
 
@@ -709,7 +780,8 @@ mod tests {
             .map(String::from)
             .to_vec(),
         };
-        let block = host_block(&home, "web-container", &endpoint).unwrap();
+        let sharing = Sharing::Dir(home.dir().join("mux"));
+        let block = host_block(&home, "web-container", &endpoint, &sharing).unwrap();
         let value = |key: &str| {
             let (_, v) = block.iter().find(|(k, _)| *k == key).unwrap();
             String::from_utf8_lossy(v).into_owned()
@@ -723,11 +795,16 @@ mod tests {
             "\"/h/100%% [x] *? #'\\\"$/.redock/id_ed25519\""
         );
         assert_eq!(
+            value("ControlPath"),
+            "\"/h/100%% [x] *? #'\\\"$/.redock/mux/%C\""
+        );
+        assert_eq!(
             UserConfig::include_line(&home).unwrap(),
             "Include \"/h/100[%%] \\\\[x] \\\\*\\\\? #'\\\"$/.redock/ssh_config\""
         );
         // ssh has no escape for `${` where it expands environment variables.
-        let err = host_block(&Home::at("/h/${X}"), "web-container", &endpoint).unwrap_err();
+        let err =
+            host_block(&Home::at("/h/${X}"), "web-container", &endpoint, &sharing).unwrap_err();
         assert!(err.to_string().contains("${"), "{err}");
     }
 

@@ -10,6 +10,7 @@ use crate::container::{Container, Outcome};
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::{self, Image};
+use crate::parallel;
 use crate::sshfiles::{IncludeOutcome, Transport, UserConfig};
 use crate::ui::Ui;
 
@@ -42,40 +43,124 @@ pub(super) fn start(args: StartArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32
     }
     ctx.repair_modes()?;
     let timeout = Duration::from_secs_f64(timeout);
+    if images.len() > 1 {
+        shared_first(&ctx, &images)?;
+    }
     // One NAME on a terminal: a shell in it, as the original did.
     // Otherwise the command that gets there, one line per NAME.
     let interactive = images.len() == 1 && !no_ssh && Ui::interactive();
+    let pairs: Vec<(Image, &String)> = images.iter().cloned().zip(&hostnames).collect();
     let mut last = None;
-    for (image, hostname) in images.iter().zip(&hostnames) {
-        let container = Container::new(&ctx, image.clone(), Some(hostname), timeout)?;
-        let running = container.start(transport)?;
-        report_include(&ctx, &running.include);
-        if ctx.dry_run {
-            continue;
-        }
-        let endpoint = running.endpoint.display();
-        match running.outcome {
-            Outcome::Created => ui.info(format!("started {image} ({endpoint})")),
-            Outcome::Reused => ui.info(format!("{image} is already running; reusing it")),
-            Outcome::Resumed(was) => ui.info(format!(
-                "resumed the {} container {} of {image} ({endpoint})",
-                crate::decision::status_word(was),
-                name::summarize_id(&running.id),
-            )),
-        }
-        if !interactive {
-            // The bytes as they are: a config path need not be UTF-8.
-            let mut line = bootstrap::join(&ctx.ssh_command(&running.alias)).into_vec();
-            line.push(b'\n');
-            std::io::stdout()
-                .write_all(&line)
-                .map_err(|e| Error::io("stdout", e))?;
-        }
-        last = Some(running);
-    }
+    let code = for_each(
+        &ctx,
+        &pairs,
+        |(image, hostname)| {
+            let container = Container::new(&ctx, image.clone(), Some(hostname), timeout)?;
+            container.start(transport)
+        },
+        |(image, _), running| {
+            report_include(&ctx, &running.include);
+            if ctx.dry_run {
+                return Ok(());
+            }
+            let endpoint = running.endpoint.display();
+            match running.outcome {
+                Outcome::Created => ui.info(format!("started {image} ({endpoint})")),
+                Outcome::Reused => ui.info(format!("{image} is already running; reusing it")),
+                Outcome::Resumed(was) => ui.info(format!(
+                    "resumed the {} container {} of {image} ({endpoint})",
+                    crate::decision::status_word(was),
+                    name::summarize_id(&running.id),
+                )),
+            }
+            if !interactive {
+                // The bytes as they are: a config path need not be UTF-8.
+                let mut line = bootstrap::join(&ctx.ssh_command(&running.alias)).into_vec();
+                line.push(b'\n');
+                std::io::stdout()
+                    .write_all(&line)
+                    .map_err(|e| Error::io("stdout", e))?;
+            }
+            last = Some(running);
+            Ok(())
+        },
+    )?;
     match last {
         Some(running) if interactive => exec(ctx.ssh_command(&running.alias), &[]),
-        _ => Ok(dry_run_done(&ctx)),
+        _ => Ok(code.max(dry_run_done(&ctx))),
+    }
+}
+
+/// What several NAMEs' starts share is done once, before any of them: the
+/// key pair, and the base image when a NAME has no image of its own. The
+/// engine is asked first, so that an unreachable one changes nothing.
+fn shared_first(ctx: &Context, images: &[Image]) -> Result<()> {
+    let mut found = Vec::new();
+    parallel::each(
+        images,
+        parallel::bound(),
+        |image| ctx.docker.image_inspect(&image.name()),
+        |_, result| found.push(result),
+    );
+    let mut missing = false;
+    for result in found {
+        missing |= result?.is_none();
+    }
+    ctx.home.public_key()?;
+    if missing {
+        crate::container::ensure_base(ctx)?;
+    }
+    Ok(())
+}
+
+/// Works on each of `items` with `work`, on several threads when there are
+/// several (see `parallel`), and hands each result to `done` in the order
+/// given. One item's error is the command's; with several, each error is
+/// reported on its own line, naming its NAME, as it comes in order, the
+/// others go on, and the exit code is 1 when any failed. A dry run works on
+/// one at a time, so that what each would do is told whole.
+fn for_each<T, R>(
+    ctx: &Context,
+    items: &[T],
+    work: impl Fn(&T) -> Result<R> + Sync,
+    mut done: impl FnMut(&T, R) -> Result<()>,
+) -> Result<i32>
+where
+    T: Sync + Named,
+    R: Send,
+{
+    if let [item] = items {
+        done(item, work(item)?)?;
+        return Ok(0);
+    }
+    let mut failed = false;
+    let bound = if ctx.dry_run { 1 } else { parallel::bound() };
+    parallel::each(items, bound, work, |item, result| {
+        if let Err(err) = result.and_then(|r| done(item, r)) {
+            failed = true;
+            eprintln!("redock: error: {}: {err}", item.image());
+            if let Some(hint) = err.hint() {
+                eprintln!("hint: {hint}");
+            }
+        }
+    });
+    Ok(i32::from(failed))
+}
+
+/// What `for_each` names an item by.
+trait Named {
+    fn image(&self) -> &Image;
+}
+
+impl Named for Image {
+    fn image(&self) -> &Image {
+        self
+    }
+}
+
+impl<T> Named for (Image, T) {
+    fn image(&self) -> &Image {
+        &self.0
     }
 }
 
@@ -146,14 +231,21 @@ pub(super) fn commit(args: CommitArgs, global: &GlobalArgs, ui: &Ui) -> Result<i
     let images = images(&args.names)?;
     let ctx = context(global, ui)?;
     check_engines(&ctx, &images)?;
-    for image in images {
-        let container = Container::new(&ctx, image.clone(), None, Duration::ZERO)?;
-        let id = container.commit(args.message.as_deref(), args.author.as_deref(), args.squash)?;
-        if !ctx.dry_run {
-            ui.info(format!("committed {image} ({})", name::summarize_id(&id)));
-        }
-    }
-    Ok(dry_run_done(&ctx))
+    let code = for_each(
+        &ctx,
+        &images,
+        |image| {
+            let container = Container::new(&ctx, image.clone(), None, Duration::ZERO)?;
+            container.commit(args.message.as_deref(), args.author.as_deref(), args.squash)
+        },
+        |image, id| {
+            if !ctx.dry_run {
+                ui.info(format!("committed {image} ({})", name::summarize_id(&id)));
+            }
+            Ok(())
+        },
+    )?;
+    Ok(code.max(dry_run_done(&ctx)))
 }
 
 /// `redock kill NAME…`.
@@ -161,18 +253,23 @@ pub(super) fn kill(args: KillArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32> 
     let images = images(&args.names)?;
     let ctx = context(global, ui)?;
     check_engines(&ctx, &images)?;
-    for image in images {
-        let container = Container::new(&ctx, image.clone(), None, Duration::ZERO)?;
-        let killed = container.kill()?;
-        if ctx.dry_run {
-            continue;
-        } else if killed {
-            ui.info(format!("killed {image}"));
-        } else {
-            ui.info(format!("no container of {image} was running"));
-        }
-    }
-    Ok(dry_run_done(&ctx))
+    let code = for_each(
+        &ctx,
+        &images,
+        |image| Container::new(&ctx, image.clone(), None, Duration::ZERO)?.kill(),
+        |image, killed| {
+            if ctx.dry_run {
+                return Ok(());
+            }
+            if killed {
+                ui.info(format!("killed {image}"));
+            } else {
+                ui.info(format!("no container of {image} was running"));
+            }
+            Ok(())
+        },
+    )?;
+    Ok(code.max(dry_run_done(&ctx)))
 }
 
 /// `redock delete NAME…`.
@@ -180,28 +277,32 @@ pub(super) fn delete(args: DeleteArgs, global: &GlobalArgs, ui: &Ui) -> Result<i
     let images = images(&args.names)?;
     let ctx = context(global, ui)?;
     check_engines(&ctx, &images)?;
-    for image in images {
-        let container = Container::new(&ctx, image.clone(), None, Duration::ZERO)?;
-        let pruned = container.delete(args.force)?;
-        if ctx.dry_run {
-            continue;
-        }
-        ui.info(format!(
-            "deleted the image {image}{}",
-            match pruned.removed {
-                0 => String::new(),
-                1 => " and its snapshot".to_string(),
-                n => format!(" and its {n} snapshots"),
+    let code = for_each(
+        &ctx,
+        &images,
+        |image| Container::new(&ctx, image.clone(), None, Duration::ZERO)?.delete(args.force),
+        |image, pruned| {
+            if ctx.dry_run {
+                return Ok(());
             }
-        ));
-        for snapshot in pruned.in_use {
-            ui.warn(format!(
-                "kept the snapshot {}: a container or another image uses it",
-                snapshot.reference
+            ui.info(format!(
+                "deleted the image {image}{}",
+                match pruned.removed {
+                    0 => String::new(),
+                    1 => " and its snapshot".to_string(),
+                    n => format!(" and its {n} snapshots"),
+                }
             ));
-        }
-    }
-    Ok(dry_run_done(&ctx))
+            for snapshot in pruned.in_use {
+                ui.warn(format!(
+                    "kept the snapshot {}: a container or another image uses it",
+                    snapshot.reference
+                ));
+            }
+            Ok(())
+        },
+    )?;
+    Ok(code.max(dry_run_done(&ctx)))
 }
 
 /// After a dry run, says that it changed nothing; the exit code, 0.

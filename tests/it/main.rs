@@ -11,6 +11,7 @@ mod hostile;
 mod interop;
 mod interrupted;
 mod lifecycle;
+mod mux;
 mod podman;
 mod provision;
 mod secrets;
@@ -318,11 +319,50 @@ impl Drop for Sandbox {
         if !ids.is_empty() {
             let _ = self.engine().args(["rm", "-f", "-v"]).args(&ids).output();
         }
+        self.remove_mux_fallbacks();
         for image in self.images.borrow().iter() {
             let _ = self.engine().args(["rmi", "-f", image]).output();
             for snapshot in history::snapshot_names(self, image) {
                 let _ = self.engine().args(["rmi", snapshot.as_str()]).output();
             }
+        }
+    }
+}
+
+impl Sandbox {
+    /// Removes the directories of ssh's sockets that redock made under
+    /// `/tmp/redock-<uid>/` for the homes below HOME too long for their own
+    /// (`mux::planned_dir`): each is named by the home's discriminator,
+    /// FNV-1a of its path, as `Home::discriminator` makes it.
+    fn remove_mux_fallbacks(&self) {
+        let Ok(meta) = std::fs::metadata(self.home()) else {
+            return;
+        };
+        use std::os::unix::fs::MetadataExt;
+        let base = PathBuf::from(format!("/tmp/redock-{}", meta.uid()));
+        if !base.is_dir() {
+            return;
+        }
+        fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+            out.push(dir.to_path_buf());
+            if depth == 0 {
+                return;
+            }
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    walk(&entry.path(), depth - 1, out);
+                }
+            }
+        }
+        let mut dirs = Vec::new();
+        walk(&self.real_home(), 3, &mut dirs);
+        for dir in dirs {
+            let mut hash: u64 = 0xcbf29ce484222325;
+            for byte in dir.as_os_str().as_encoded_bytes() {
+                hash ^= u64::from(*byte);
+                hash = hash.wrapping_mul(0x100000001b3);
+            }
+            let _ = std::fs::remove_dir_all(base.join(format!("{:08x}", hash as u32)));
         }
     }
 }

@@ -1,6 +1,12 @@
-//! `cargo xtask bench`: the `sshconfig` benchmark, then redock's
-//! start → ssh → kill cycle timed against the same cycle done by hand with
-//! docker and ssh on the same base image.
+//! `cargo xtask bench [--quick] [--case CASE]…`: the `sshconfig`
+//! benchmark, then redock's start → ssh → kill cycle timed against the
+//! same cycle done by hand with docker and ssh on the same base image, then
+//! the cases of `bench/cases.rs` (shared connections, the first
+//! connection, six NAMEs at once, status). Each case ends as a median of
+//! per-pair ratios, and the table at the end is PERFORMANCE.md's.
+//! `--case` (repeatable) runs only the cases named (`sshconfig`, `cycle`,
+//! `ssh`, `run`, `first`, `six`, `status`); `--quick` runs fewer pairs.
+//! `REDOCK_BENCH_EXE` measures another redock binary than this tree's.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -9,25 +15,55 @@ use std::time::{Duration, Instant};
 use crate::cmd::{self, Cmd, TempDir};
 use crate::{fixture, target_dir, DynError};
 
+mod cases;
+
 const CYCLES: usize = 5;
+/// Pairs per case (twice this for the quick ones).
+const PAIRS: usize = 10;
 const BASE_IMAGE: &str = "redock:base";
 const SSH_WAIT: Duration = Duration::from_secs(30);
 
+/// The cases `--case` chooses from; all of them by default.
+const CASES: [&str; 7] = ["sshconfig", "cycle", "ssh", "run", "first", "six", "status"];
+
 pub fn run(args: &[String]) -> Result<(), DynError> {
-    if let Some(arg) = args.first() {
-        return Err(format!("bench: unexpected argument `{arg}`").into());
+    let mut chosen: Vec<String> = Vec::new();
+    let mut quick = false;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            "--case" => match args.next() {
+                Some(case) if CASES.contains(&case.as_str()) => chosen.push(case.clone()),
+                _ => return Err(format!("bench: --case takes one of {}", CASES.join(", ")).into()),
+            },
+            other => return Err(format!("bench: unexpected argument `{other}`").into()),
+        }
     }
-    cmd::cargo()
-        .args(["run", "--release", "-p", "sshconfig", "--example", "bench"])
-        .run()?;
+    let want = |case: &str| chosen.is_empty() || chosen.iter().any(|c| c == case);
+    let cycles = if quick { 2 } else { CYCLES };
+    let pairs = if quick { 4 } else { PAIRS };
+
+    if want("sshconfig") {
+        cmd::cargo()
+            .args(["run", "--release", "-p", "sshconfig", "--example", "bench"])
+            .run()?;
+    }
+    if !CASES[1..].iter().any(|c| want(c)) {
+        return Ok(());
+    }
 
     cmd::cargo()
         .args(["build", "--release", "-p", "redock", "--bin", "redock"])
         .run()?;
     fixture::ensure(false)?;
     let tmp = TempDir::new("bench")?;
+    // Another build (an earlier commit's, say) can be measured the same way.
+    let exe = std::env::var_os("REDOCK_BENCH_EXE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("release/redock"));
     let redock = Redock {
-        exe: target_dir().join("release/redock"),
+        exe,
         home: tmp.path().join("home"),
         ssh_config: tmp.path().join("config"),
     };
@@ -48,17 +84,52 @@ pub fn run(args: &[String]) -> Result<(), DynError> {
     };
     bench.make_key()?;
 
-    println!("\n==> warming up (not counted)");
-    bench.redock_cycle()?;
-    bench.docker_cycle()?;
-    let mut redock = Vec::new();
-    let mut docker = Vec::new();
-    for i in 1..=CYCLES {
-        println!("==> cycle {i}/{CYCLES}");
-        redock.push(bench.redock_cycle()?);
-        docker.push(bench.docker_cycle()?);
+    let mut rows = Vec::new();
+    if want("cycle") {
+        println!("\n==> warming up (not counted)");
+        bench.redock_cycle()?;
+        bench.docker_cycle()?;
+        let mut redock = Vec::new();
+        let mut docker = Vec::new();
+        for i in 1..=cycles {
+            println!("==> cycle {i}/{cycles}");
+            // Alternating which goes first, as the other cases do.
+            if i % 2 == 1 {
+                redock.push(bench.redock_cycle()?);
+                docker.push(bench.docker_cycle()?);
+            } else {
+                docker.push(bench.docker_cycle()?);
+                redock.push(bench.redock_cycle()?);
+            }
+        }
+        report(&redock, &docker, bench.rss.source());
+        let pairs: Vec<(Duration, Duration)> = redock
+            .iter()
+            .zip(&docker)
+            .map(|(r, d)| (r.total(), d.total()))
+            .collect();
+        rows.push(cases::row(
+            "start → ssh → kill / `docker create`+`cp`+`start` + ssh-retry + `docker rm -f`",
+            &pairs,
+            Some(1.05),
+            "the engine's create and start, and sshd coming up; redock also pins the host key",
+        ));
     }
-    report(&redock, &docker, bench.rss.source());
+    let mut cases = cases::Cases::new(&bench.redock, &bench.key, pairs);
+    if ["ssh", "run", "first"].iter().any(|c| want(c)) {
+        println!("\n==> connections");
+        rows.extend(cases.connections(&want)?);
+    }
+    if want("six") {
+        println!("\n==> six NAMEs");
+        rows.extend(cases.six()?);
+    }
+    if want("status") {
+        println!("\n==> status");
+        rows.extend(cases.status()?);
+    }
+    drop(cases);
+    println!("\n{}", cases::table(&rows));
     Ok(())
 }
 
@@ -89,6 +160,28 @@ struct Bench {
     /// Containers of the docker cycle not yet removed.
     containers: Vec<String>,
     rss: RssProbe,
+}
+
+/// `docker create` of a container as redock's base image wants it by
+/// hand: sshd published on the loopback, the keys' tmpfs.
+fn plain_create() -> Cmd {
+    cmd::new("docker")
+        .args(["create", "-p", "127.0.0.1::22"])
+        .args(["--tmpfs", "/run/redock:mode=0700", BASE_IMAGE])
+}
+
+/// Hands the public key of `key` in to the started container `id` and
+/// makes its host key: the base image's sshd reads both from the tmpfs,
+/// and starts once the host key is there.
+fn hand_key_in(id: &str, key: &Path) -> Result<Cmd, DynError> {
+    let public = fs::read_to_string(key.with_extension("pub"))?;
+    Ok(cmd::new("docker")
+        .args(["exec", id, "sh", "-c"])
+        .arg(
+            "printf '%s\\n' \"$1\" > /run/redock/authorized_keys && \
+             ssh-keygen -q -t ed25519 -N '' -f /run/redock/ssh_host_ed25519_key",
+        )
+        .args(["sh", public.trim()]))
 }
 
 /// One start → ssh → kill cycle, timed per phase.
@@ -146,25 +239,10 @@ impl Bench {
     /// ssh until it answers, remove.
     fn docker_cycle(&mut self) -> Result<Cycle, DynError> {
         let t = Instant::now();
-        let id = cmd::new("docker")
-            .args(["create", "-p", "127.0.0.1::22"])
-            .args(["--tmpfs", "/run/redock:mode=0700", BASE_IMAGE])
-            .read()?
-            .trim()
-            .to_string();
+        let id = plain_create().read()?.trim().to_string();
         self.containers.push(id.clone());
         cmd::new("docker").args(["start", &id]).read()?;
-        // The base image's sshd reads the key and its host key from that
-        // tmpfs, and starts once the host key is there.
-        let public = fs::read_to_string(self.key.with_extension("pub"))?;
-        cmd::new("docker")
-            .args(["exec", &id, "sh", "-c"])
-            .arg(
-                "printf '%s\\n' \"$1\" > /run/redock/authorized_keys && \
-                 ssh-keygen -q -t ed25519 -N '' -f /run/redock/ssh_host_ed25519_key",
-            )
-            .args(["sh", public.trim()])
-            .read()?;
+        hand_key_in(&id, &self.key)?.read()?;
         let endpoint = cmd::new("docker").args(["port", &id, "22/tcp"]).read()?;
         let port = endpoint
             .lines()

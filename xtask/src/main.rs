@@ -48,7 +48,7 @@ tasks:
   tidy                      check the architecture invariants in the source
   fixture [--with-ssh]      build the Debian fixture image if it is missing
   fuzz [--iterations N]     run the sshconfig fuzzer
-  bench                     time sshconfig, and redock against docker + ssh
+  bench [--quick] [--case C] time sshconfig, and redock against docker + ssh
   debian-check              build and test with Debian trixie's packages, offline
   dist [--check]            lay out target/dist/ as a package installs it
   package-check             package sshconfig and build it from the .crate

@@ -56,6 +56,7 @@ pub const DRY_RUN_WRITERS: &[&str] = &[
     "src/home.rs",
     "src/lock.rs",
     "src/sshfiles.rs",
+    "src/mux.rs",
     "src/container.rs",
 ];
 
