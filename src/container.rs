@@ -309,7 +309,7 @@ impl<'a> Container<'a> {
         self.tell_refresh(layout);
         if ctx.dry_run && outcome != Outcome::Reused {
             // A dry run did not resume it: there is no sshd to ask.
-            return self.plan_ssh_access(info.id, alias, transport, outcome);
+            return self.plan_ssh_access(info.id, alias, transport, outcome, layout);
         }
         // The port may have changed with a restart, and the host key with a
         // new container under the same alias (or a stop, which empties the
@@ -432,7 +432,7 @@ impl<'a> Container<'a> {
         ctx.docker.start(&id)?;
         if ctx.dry_run {
             guard.armed = false;
-            return self.plan_ssh_access(id, alias, chosen, Outcome::Created);
+            return self.plan_ssh_access(id, alias, chosen, Outcome::Created, layout);
         }
         self.tell_refresh(layout);
         let (endpoint, host_key) = self.reach(&id, layout, chosen, public_key, None)?;
@@ -576,12 +576,13 @@ impl<'a> Container<'a> {
         match layout {
             Layout::Tmpfs if docker.is_dry_run() => {
                 // The hand-in would change the container: a dry run reads
-                // the host key it holds (a running one has it).
-                crate::dry::note(format!(
-                    "hand redock's public key in to the container {}",
-                    name::summarize_id(id)
-                ));
-                let host_key = keys::read_host_key(docker, id, &keys::tmpfs_host_key())?;
+                // what it would find. A container set up already holds the
+                // key and a host key; one the engine restarted holds neither.
+                let host_key = keys::read_host_key(docker, id, &keys::tmpfs_host_key());
+                if host_key.is_err() || !keys::holds(docker, id, public_key) {
+                    crate::dry::note(keys::hand_in_plan(layout));
+                }
+                let host_key = host_key.unwrap_or_else(|_| keys::DRY_RUN_HOST_KEY.to_string());
                 Ok((ready(None)?, host_key))
             }
             Layout::Tmpfs => {
@@ -757,8 +758,10 @@ impl<'a> Container<'a> {
         alias: String,
         transport: Transport,
         outcome: Outcome,
+        layout: Layout,
     ) -> Result<Running> {
         let ctx = &self.ctx;
+        crate::dry::note(keys::hand_in_plan(layout));
         let endpoint = match transport {
             Transport::Tcp => Endpoint::Tcp {
                 host: "127.0.0.1".into(),

@@ -181,6 +181,31 @@ pub(crate) fn hand_in(docker: &Docker, id: &str, public_key: &str) -> Result<Str
     Ok(host_key.to_string())
 }
 
+/// The host key a dry run pins where the container has none yet.
+pub(crate) const DRY_RUN_HOST_KEY: &str = "ssh-ed25519 NEW_HOST_KEY";
+
+/// What a dry run says of getting redock's key to a container of `layout`.
+pub(crate) fn hand_in_plan(layout: Layout) -> String {
+    match layout {
+        Layout::Tmpfs => format!(
+            "hand redock's public key in to {KEYS_DIR} and read the host key the container makes there (one docker exec -i)"
+        ),
+        Layout::InImage { .. } => {
+            "add redock's public key to root's authorized_keys in the container (docker exec)".to_string()
+        }
+    }
+}
+
+/// Whether the tmpfs of the running container `id` lets `public_key` in
+/// already: read with `cat`, which a dry run may run.
+pub(crate) fn holds(docker: &Docker, id: &str, public_key: &str) -> bool {
+    docker
+        .exec(id, &["cat", AUTHORIZED_KEYS], None)
+        .is_ok_and(|out| {
+            out.status == 0 && String::from_utf8_lossy(&out.stdout).trim() == public_key.trim()
+        })
+}
+
 /// The host public key on the tmpfs of the [`Layout::Tmpfs`] layout.
 pub(crate) fn tmpfs_host_key() -> String {
     format!("{HOST_KEY}.pub")

@@ -129,8 +129,8 @@ fn dryrun_on_a_fresh_name_changes_nothing() {
         &[
             "would generate the key pair",
             "would run: docker create --name ",
-            "would run: docker cp ",
             "would run: docker start NEW_CONTAINER",
+            "would hand redock's public key in to /run/redock",
             "would write the Host block of ",
             "+Include ",
         ],

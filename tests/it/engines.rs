@@ -734,7 +734,8 @@ fn engines_a_name_on_an_ssh_host() {
         "-c",
         &format!(
             "ssh-keygen -A >/dev/null && mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e -p 2222 \
-             -o ListenAddress={address} -o AuthorizedKeysFile=/etc/rdk_keys -o StrictModes=no \
+             -o ListenAddress={address} -o HostKey=/etc/ssh/ssh_host_ed25519_key \
+             -o AuthorizedKeysFile=/etc/rdk_keys -o StrictModes=no \
              -o PermitRootLogin=prohibit-password -o UsePAM=no"
         ),
     ]);
