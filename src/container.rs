@@ -818,6 +818,7 @@ impl<'a> Container<'a> {
         for alias in &aliases {
             self.revoke_ssh_access(alias)?;
         }
+        mux::tidy(&ctx.home);
         let name = self.image.name();
         ctx.state.update(|state| {
             state.containers.remove(&name);
