@@ -1085,6 +1085,7 @@ impl<'a> Container<'a> {
         for alias in &aliases {
             self.revoke_ssh_access(alias)?;
         }
+        mux::tidy(&ctx.home);
         let name = self.image.name();
         ctx.update_state(|state| {
             state.containers.remove(&name);

@@ -255,6 +255,27 @@ pub fn close(home: &Home, alias: &str) {
     let _ = fs::remove_file(&socket);
 }
 
+/// Removes `home`'s directory under `/tmp` once no Host block of the home
+/// is left to use it (after the last `kill`): an empty directory per home
+/// would otherwise stay there. `<home>/mux` stays with the home. A start
+/// racing this one may find its directory gone: its ssh then goes without
+/// sharing (ssh says so) until its next `start`, and works all the same.
+pub fn tidy(home: &Home) {
+    let Some(dir) = planned_dir(home) else {
+        return;
+    };
+    if dir.starts_with(home.dir()) {
+        return;
+    }
+    let blocks = fs::read(home.ssh_config())
+        .map(|bytes| sshconfig::Config::parse(&bytes).host_blocks().len())
+        .unwrap_or(0);
+    if blocks == 0 {
+        // Only an empty one goes: a socket there is a master still alive.
+        let _ = fs::remove_dir(&dir);
+    }
+}
+
 /// `ssh -F CONFIG -O exit ALIAS`.
 fn exit_command(config: &Path, alias: &str) -> Cmd {
     Cmd::new("ssh")
