@@ -261,6 +261,9 @@ pub fn close(home: &Home, alias: &str) {
 /// racing this one may find its directory gone: its ssh then goes without
 /// sharing (ssh says so) until its next `start`, and works all the same.
 pub fn tidy(home: &Home) {
+    if home.is_dry_run() {
+        return;
+    }
     let Some(dir) = planned_dir(home) else {
         return;
     };
