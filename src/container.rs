@@ -315,11 +315,11 @@ impl<'a> Container<'a> {
         // new container under the same alias (or a stop, which empties the
         // tmpfs): both are read again. A running container keeps its port
         // and its sshd: the inspect that found it has the port.
-        let known = match (outcome, transport) {
-            (Outcome::Reused, Transport::Tcp) => Some(self.running_endpoint(&info)?),
+        let running = match (outcome, transport) {
+            (Outcome::Reused, Transport::Tcp) => Some(&info),
             _ => None,
         };
-        let (endpoint, host_key) = self.reach(&info.id, layout, transport, public_key, known)?;
+        let (endpoint, host_key) = self.reach(&info.id, layout, transport, public_key, running)?;
         let fresh = outcome != Outcome::Reused;
         let include = self.setup_ssh_access(
             &info.id, &alias, &hostname, &endpoint, &host_key, transport, fresh,
@@ -557,20 +557,21 @@ impl<'a> Container<'a> {
     /// the tmpfs, one `docker exec` hands the public key in and reads the
     /// host key out (sshd starts once it is there); in an image of an
     /// earlier recipe, the key is added to root's authorized_keys, and the
-    /// host key the init script made is read once sshd answers. `known`:
-    /// where a container that was running already listens, so that it is
-    /// not waited for.
+    /// host key the init script made is read once sshd answers. `running`:
+    /// the inspect of a container found running, with the tcp transport,
+    /// whose port it tells (sshd is waited for all the same: an engine's
+    /// restart empties the tmpfs, and sshd waits for the key).
     fn reach(
         &self,
         id: &str,
         layout: Layout,
         transport: Transport,
         public_key: &str,
-        known: Option<Endpoint>,
+        running: Option<&ContainerInfo>,
     ) -> Result<(Endpoint, String)> {
         let docker = &self.ctx.docker;
-        let ready = |key_file| match &known {
-            Some(endpoint) => Ok(endpoint.clone()),
+        let ready = |key_file| match running {
+            Some(info) => self.running_endpoint(info),
             None => self.wait_ready(id, transport, key_file),
         };
         match layout {

@@ -33,7 +33,7 @@ struct Entry {
     fate: Option<Fate>,
 }
 
-struct Registry {
+pub(crate) struct Registry {
     next: u64,
     entries: BTreeMap<u64, Entry>,
 }
@@ -184,10 +184,15 @@ pub(crate) fn interrupt_all(signal: i32) {
     kill_after_grace(ended);
 }
 
-/// SIGKILL to every registered group, when redock is about to exit.
-pub(crate) fn kill_all() {
+/// SIGKILL to every registered group, when the program is about to end
+/// by a signal. The registry stays locked while the returned guard lives:
+/// a run whose child that kill ended must unregister before it returns,
+/// so it waits there, and its caller cannot go on (and, say, exit with a
+/// code of its own) before the signal's default action ends the program.
+pub(crate) fn kill_all() -> MutexGuard<'static, Registry> {
     let registry = registry();
     for entry in registry.entries.values() {
         signal_groups(&entry.groups, Signal::SIGKILL);
     }
+    registry
 }

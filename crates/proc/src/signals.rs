@@ -65,8 +65,9 @@ fn on_signal(signal: i32) {
     if first {
         group::interrupt_all(signal);
     } else {
-        group::kill_all();
-        // The default action of these three ends the process.
+        // Held until the default action of these three has ended the
+        // process, so that no caller of a run goes on in between.
+        let _held = group::kill_all();
         let _ = signal_hook::low_level::emulate_default_handler(signal);
     }
 }
