@@ -255,8 +255,14 @@ impl<'a> Container<'a> {
         // the alias check. It is the first docker call and comes before any
         // file but the lock is written, so an unreachable engine changes
         // nothing.
-        let (mine, others): (Vec<PsEntry>, Vec<PsEntry>) = ctx
-            .containers()?
+        // The image NAME is looked for meanwhile, for a new container:
+        // both only read, and a start saves a call's time.
+        let (listed, named) = std::thread::scope(|scope| {
+            let named = scope.spawn(|| self.find_named_image());
+            (ctx.containers(), named.join())
+        });
+        let named = named.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let (mine, others): (Vec<PsEntry>, Vec<PsEntry>) = listed?
             .into_iter()
             .partition(|c| c.labels.get(labels::NAME) == Some(&self.image.name()));
         // An unusable state file stops the start before anything is made.
@@ -274,7 +280,7 @@ impl<'a> Container<'a> {
             decide(Command::Start, first.as_ref().map(|c| c.state), recorded),
             first,
         ) {
-            (Action::Create, _) => self.create(&others, transport, &public_key),
+            (Action::Create, _) => self.create(&others, transport, &public_key, named?),
             (action, Some(info)) => self.bring_back(action, info, transport, &public_key),
             (action, None) => Err(self.not_done(action)),
         }
@@ -376,6 +382,7 @@ impl<'a> Container<'a> {
         others: &[PsEntry],
         transport: Option<Transport>,
         public_key: &str,
+        named: Option<ImageInfo>,
     ) -> Result<Running> {
         let ctx = &*self.ctx;
         let alias = self.ssh_alias();
@@ -386,7 +393,7 @@ impl<'a> Container<'a> {
             None if ctx.docker.engine_is_remote()? => Transport::Exec,
             None => Transport::Tcp,
         };
-        let (image, layout) = self.image_to_start()?;
+        let (image, layout) = self.image_to_start(named)?;
 
         let mut spec = CreateSpec {
             image,
@@ -536,9 +543,10 @@ impl<'a> Container<'a> {
 
     /// The image NAME when it exists, else the base image (built first when
     /// needed, with the remembered mirror and packages), and where sshd in
-    /// it reads redock's keys.
-    fn image_to_start(&self) -> Result<(String, Layout)> {
-        if let Some(info) = self.find_named_image()? {
+    /// it reads redock's keys. `named`: the image NAME, as `start` found
+    /// it (`None`: there is none).
+    fn image_to_start(&self, named: Option<ImageInfo>) -> Result<(String, Layout)> {
+        if let Some(info) = named {
             return Ok((self.image.name(), Layout::of(&info.labels)));
         }
         // A base of the current recipe: its keys are on the tmpfs.
@@ -587,7 +595,16 @@ impl<'a> Container<'a> {
                 Ok((ready(None)?, host_key))
             }
             Layout::Tmpfs => {
-                let host_key = match keys::hand_in(docker, id, public_key) {
+                // A new container's port is asked for while the key goes
+                // in: neither needs the other, and a start saves a call's
+                // time.
+                let (handed, inspected) = std::thread::scope(|scope| {
+                    let inspect = (running.is_none() && transport == Transport::Tcp)
+                        .then(|| scope.spawn(|| docker.inspect_container(id)));
+                    let handed = keys::hand_in(docker, id, public_key);
+                    (handed, inspect.and_then(|asked| asked.join().ok()))
+                });
+                let host_key = match handed {
                     Ok(key) => key,
                     // A container that died at once is told with its output.
                     Err(error) => match docker.inspect_container(id)? {
@@ -595,7 +612,11 @@ impl<'a> Container<'a> {
                         _ => return Err(self.timeout_error(id)),
                     },
                 };
-                Ok((ready(None)?, host_key))
+                let endpoint = match inspected {
+                    Some(Ok(Some(info))) if info.is_running() => self.running_endpoint(&info)?,
+                    _ => ready(None)?,
+                };
+                Ok((endpoint, host_key))
             }
             Layout::InImage { .. } => {
                 let authorized = keys::authorize_in_image(docker, id, public_key);

@@ -109,7 +109,7 @@ pub fn run(args: &[String]) -> Result<(), DynError> {
             .map(|(r, d)| (r.total(), d.total()))
             .collect();
         rows.push(cases::row(
-            "start → ssh → kill / `docker create`+`cp`+`start` + ssh-retry + `docker rm -f`",
+            "start → ssh → kill / `docker create`+`start`+`exec` (key) + ssh-retry + `docker rm -f`",
             &pairs,
             Some(1.05),
             "the engine's create and start, and sshd coming up; redock also pins the host key",

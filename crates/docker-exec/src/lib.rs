@@ -1198,17 +1198,22 @@ mod tests {
              wait\n",
             pids = pids.display()
         );
+        (write_program(dir, script), pids)
+    }
+
+    /// Writes `script` as the executable `dir/docker`, by a child: a file
+    /// this process held open for writing could be inherited by a process
+    /// another test forks meanwhile, and running it would fail with "text
+    /// file busy".
+    fn write_program(dir: &Path, script: String) -> PathBuf {
         let program = dir.join("docker");
-        // Written by a child: a file this process held open for writing
-        // could be inherited by a process another test forks meanwhile,
-        // and running it would fail with "text file busy".
         Cmd::new("sh")
             .args(["-c", "cat >\"$1\" && chmod 755 \"$1\"", "sh"])
             .arg(&program)
             .stdin_bytes(script)
             .run()
             .unwrap();
-        (program, pids)
+        program
     }
 
     #[test]
@@ -1262,14 +1267,7 @@ mod tests {
              exit 0\n",
             log = log.display()
         );
-        let program = dir.join("docker");
-        Cmd::new("sh")
-            .args(["-c", "cat >\"$1\" && chmod 755 \"$1\"", "sh"])
-            .arg(&program)
-            .stdin_bytes(script)
-            .run()
-            .unwrap();
-        (program, log)
+        (write_program(dir, script), log)
     }
 
     /// The guard of dry runs: every call of `Docker` that changes the
