@@ -30,8 +30,9 @@ enum Origin {
     HostApt,
 }
 
-/// Fills in `options`' mirror, packages and proxy and checks them, before
-/// anything runs. The command line wins over `REDOCK_MIRROR`, which wins
+/// Fills in `options`' mirror, packages and `REDOCK_APT_PROXY` and checks
+/// them, before anything runs (the host's own proxy is added by [`ensure`],
+/// only when it builds). The command line wins over `REDOCK_MIRROR`, which wins
 /// over the remembered mirror; `--with` replaces the remembered list.
 pub fn options(home: &Home, mut options: BuildOptions, choices: &Choices) -> Result<BuildOptions> {
     let remembered = Settings::load(home)?;
@@ -53,11 +54,24 @@ pub fn options(home: &Home, mut options: BuildOptions, choices: &Choices) -> Res
     } else {
         (remembered_with, Some(Origin::Remembered))
     };
+    // The host's own proxy is asked for only when a build is to run (see
+    // `ensure`): `apt-config` costs a start tens of milliseconds.
     let proxy_from;
     (options.apt_proxy, proxy_from) = match env("REDOCK_APT_PROXY") {
         Some(proxy) => (no_direct(proxy), Some(Origin::Environment)),
-        None => (host_apt_proxy(), Some(Origin::HostApt)),
+        None => (None, None),
     };
+    checked(options, mirror_from, with_from, proxy_from)
+}
+
+/// `options` checked, with the hint of an error saying where the bad value
+/// came from.
+fn checked(
+    options: BuildOptions,
+    mirror_from: Option<Origin>,
+    with_from: Option<Origin>,
+    proxy_from: Option<Origin>,
+) -> Result<BuildOptions> {
     options.validate().map_err(|e| {
         use base_image::ErrorKind::{BadAptProxy, BadMirror, BadPackage};
         let hint = match e.kind() {
@@ -95,14 +109,15 @@ pub fn options(home: &Home, mut options: BuildOptions, choices: &Choices) -> Res
 /// A dry run builds nothing: it says it would build the image, and answers
 /// with its name.
 pub fn ensure(ctx: &Context, options: &BuildOptions) -> Result<String> {
-    if ctx.dry_run {
+    // A current base needs no build, no lock and no proxy.
+    if !options.rebuild {
         if let Some(info) = ctx.docker.image_inspect(&options.target)? {
-            let current =
-                info.labels.get(base_image::RECIPE_LABEL) == Some(&options.recipe_version());
-            if current && !options.rebuild {
+            if info.labels.get(base_image::RECIPE_LABEL) == Some(&options.recipe_version()) {
                 return Ok(info.id);
             }
         }
+    }
+    if ctx.dry_run {
         let from = match (&options.rootfs, &options.from) {
             (Some(rootfs), _) => format!("the root file system {}", rootfs.display()),
             (None, Some(from)) => from.clone(),
@@ -115,10 +130,22 @@ pub fn ensure(ctx: &Context, options: &BuildOptions) -> Result<String> {
         return Ok(options.target.clone());
     }
     let _lock = crate::lock::base_image(&ctx.home, &options.target, &ctx.ui)?;
+    let options = with_host_apt_proxy(options)?;
     let ui = &ctx.ui;
-    Ok(base_image::ensure(&ctx.docker, options, &mut |p| {
+    Ok(base_image::ensure(&ctx.docker, &options, &mut |p| {
         ui.progress(p)
     })?)
+}
+
+/// `options` with the host's own `Acquire::http::Proxy` when neither
+/// `REDOCK_APT_PROXY` nor the caller gave a proxy.
+fn with_host_apt_proxy(options: &BuildOptions) -> Result<BuildOptions> {
+    let mut options = options.clone();
+    if options.apt_proxy.is_some() || std::env::var_os("REDOCK_APT_PROXY").is_some() {
+        return Ok(options);
+    }
+    options.apt_proxy = host_apt_proxy();
+    checked(options, None, None, Some(Origin::HostApt))
 }
 
 /// `DIRECT` (apt's word) or nothing means no proxy.

@@ -1077,15 +1077,23 @@ impl<'a> Container<'a> {
         if let Some(record) = &record {
             mux::close(&ctx.home, &record.alias);
         }
-        match decide(
-            Command::Kill,
-            containers.first().map(|c| c.state),
-            record.is_some(),
-        ) {
-            Action::Remove(removal) => self.remove(&containers, removal)?,
-            Action::CleanUp | Action::Nothing => {}
-            other => return Err(self.not_done(other)),
-        }
+        let images: Vec<String> = containers.iter().map(|c| c.image_id.clone()).collect();
+        // Which of their images no tag names does not change with the
+        // removal: it is asked meanwhile, and a kill saves a call's time.
+        let (removed, untagged) = std::thread::scope(|scope| {
+            let untagged = scope.spawn(|| self.untagged(&images));
+            let removed = match decide(
+                Command::Kill,
+                containers.first().map(|c| c.state),
+                record.is_some(),
+            ) {
+                Action::Remove(removal) => self.remove(&containers, removal),
+                Action::CleanUp | Action::Nothing => Ok(()),
+                other => Err(self.not_done(other)),
+            };
+            (removed, untagged.join().unwrap_or_default())
+        });
+        removed?;
         let mut aliases: Vec<String> = containers
             .iter()
             .filter_map(|c| c.labels.get(labels::ALIAS).cloned())
@@ -1102,8 +1110,10 @@ impl<'a> Container<'a> {
         }
         aliases.sort();
         aliases.dedup();
-        let images: Vec<String> = containers.iter().map(|c| c.image_id.clone()).collect();
-        self.remove_untagged(&images);
+        for image in &untagged {
+            // Refused, and kept, while another container uses it.
+            let _ = ctx.docker.rmi(image, false);
+        }
         for alias in &aliases {
             self.revoke_ssh_access(alias)?;
         }
@@ -1174,13 +1184,20 @@ impl<'a> Container<'a> {
     /// still used by a container, or the parent of another, is refused by
     /// the engine and kept.
     fn remove_untagged(&self, images: &[String]) {
-        for image in images {
-            if let Ok(Some(info)) = self.ctx.docker.image_inspect(image) {
-                if info.repo_tags.is_empty() {
-                    let _ = self.ctx.docker.rmi(image, false);
-                }
-            }
+        for image in self.untagged(images) {
+            let _ = self.ctx.docker.rmi(&image, false);
         }
+    }
+
+    /// Those of `images` that are there and that no tag names.
+    fn untagged(&self, images: &[String]) -> Vec<String> {
+        images
+            .iter()
+            .filter(|image| {
+                matches!(self.ctx.docker.image_inspect(image), Ok(Some(info)) if info.repo_tags.is_empty())
+            })
+            .cloned()
+            .collect()
     }
 
     /// Removes the image and its snapshots. While a container of the NAME

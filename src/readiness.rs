@@ -40,7 +40,7 @@ pub(crate) fn wait_for_banner(
                 return Ok(false);
             }
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
