@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use base_image::BuildOptions;
+use docker_exec::ImageInfo;
 use proc::Cmd;
 
 use crate::context::Context;
@@ -109,9 +110,24 @@ fn checked(
 /// A dry run builds nothing: it says it would build the image, and answers
 /// with its name.
 pub fn ensure(ctx: &Context, options: &BuildOptions) -> Result<String> {
+    ensure_known(ctx, options, None)
+}
+
+/// [`ensure`], given what an inspect of `options.target` found when the
+/// caller asked already (`Some`), so that it is not asked again.
+pub fn ensure_known(
+    ctx: &Context,
+    options: &BuildOptions,
+    known: Option<Option<ImageInfo>>,
+) -> Result<String> {
+    let found = match known {
+        Some(found) => found,
+        None if options.rebuild => None,
+        None => ctx.docker.image_inspect(&options.target)?,
+    };
     // A current base needs no build, no lock and no proxy.
     if !options.rebuild {
-        if let Some(info) = ctx.docker.image_inspect(&options.target)? {
+        if let Some(info) = found {
             if info.labels.get(base_image::RECIPE_LABEL) == Some(&options.recipe_version()) {
                 return Ok(info.id);
             }

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use docker_exec::{ContainerInfo, ContainerState, CreateSpec, ImageInfo, PsEntry};
+use docker_exec::{ContainerInfo, ContainerState, CreateSpec, ImageInfo, PsEntry, Removed};
 use state::ContainerRecord;
 
 use crate::context::Context;
@@ -149,6 +149,26 @@ impl<'a> Container<'a> {
         self.inspect_ranked(&ids)
     }
 
+    /// [`Container::look`], with the container the state file records
+    /// asked about beside the `ps`: when the `ps` finds no other, that
+    /// answer serves, and a command saves a call's time.
+    fn look_recorded(&self, recorded: Option<&str>) -> Result<Vec<ContainerInfo>> {
+        let Some(recorded) = recorded else {
+            return self.look();
+        };
+        let (found, early) = std::thread::scope(|scope| {
+            let early = scope.spawn(|| self.ctx.docker.inspect_containers(&[recorded.to_string()]));
+            (self.find_containers(), early.join())
+        });
+        let ids: Vec<String> = found?.into_iter().map(|c| c.id).collect();
+        match early {
+            Ok(Ok(infos)) if ids.iter().all(|id| id == recorded) => {
+                Ok(infos.into_iter().filter(|c| ids.contains(&c.id)).collect())
+            }
+            _ => self.inspect_ranked(&ids),
+        }
+    }
+
     /// The containers `ids` that still exist, running before paused before
     /// stopped (see `decision::rank`).
     fn inspect_ranked(&self, ids: &[String]) -> Result<Vec<ContainerInfo>> {
@@ -255,13 +275,20 @@ impl<'a> Container<'a> {
         // the alias check. It is the first docker call and comes before any
         // file but the lock is written, so an unreachable engine changes
         // nothing.
-        // The image NAME is looked for meanwhile, for a new container:
-        // both only read, and a start saves a call's time.
-        let (listed, named) = std::thread::scope(|scope| {
+        // The image NAME and the base image are looked for meanwhile, for a
+        // new container: all three only read, and a start saves two calls'
+        // time.
+        let (listed, named, base) = std::thread::scope(|scope| {
             let named = scope.spawn(|| self.find_named_image());
-            (ctx.containers(), named.join())
+            let base = scope.spawn(|| ctx.docker.image_inspect(BASE_IMAGE));
+            (ctx.containers(), named.join(), base.join())
         });
         let named = named.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        // Only a NAME with no image of its own needs the base; an error is
+        // left for `ensure_base` to meet again.
+        let base = base
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            .ok();
         let (mine, others): (Vec<PsEntry>, Vec<PsEntry>) = listed?
             .into_iter()
             .partition(|c| c.labels.get(labels::NAME) == Some(&self.image.name()));
@@ -280,7 +307,7 @@ impl<'a> Container<'a> {
             decide(Command::Start, first.as_ref().map(|c| c.state), recorded),
             first,
         ) {
-            (Action::Create, _) => self.create(&others, transport, &public_key, named?),
+            (Action::Create, _) => self.create(&others, transport, &public_key, named?, base),
             (action, Some(info)) => self.bring_back(action, info, transport, &public_key),
             (action, None) => Err(self.not_done(action)),
         }
@@ -383,6 +410,7 @@ impl<'a> Container<'a> {
         transport: Option<Transport>,
         public_key: &str,
         named: Option<ImageInfo>,
+        base: Option<Option<ImageInfo>>,
     ) -> Result<Running> {
         let ctx = &*self.ctx;
         let alias = self.ssh_alias();
@@ -393,7 +421,7 @@ impl<'a> Container<'a> {
             None if ctx.docker.engine_is_remote()? => Transport::Exec,
             None => Transport::Tcp,
         };
-        let (image, layout) = self.image_to_start(named)?;
+        let (image, layout) = self.image_to_start(named, base)?;
 
         let mut spec = CreateSpec {
             image,
@@ -544,13 +572,18 @@ impl<'a> Container<'a> {
     /// The image NAME when it exists, else the base image (built first when
     /// needed, with the remembered mirror and packages), and where sshd in
     /// it reads redock's keys. `named`: the image NAME, as `start` found
-    /// it (`None`: there is none).
-    fn image_to_start(&self, named: Option<ImageInfo>) -> Result<(String, Layout)> {
+    /// it (`None`: there is none); `base`: what `start` found of the base
+    /// image, if it asked.
+    fn image_to_start(
+        &self,
+        named: Option<ImageInfo>,
+        base: Option<Option<ImageInfo>>,
+    ) -> Result<(String, Layout)> {
         if let Some(info) = named {
             return Ok((self.image.name(), Layout::of(&info.labels)));
         }
         // A base of the current recipe: its keys are on the tmpfs.
-        Ok((ensure_base(&self.ctx)?, Layout::Tmpfs))
+        Ok((ensure_base_known(&self.ctx, base)?, Layout::Tmpfs))
     }
 
     /// Says, once, how to refresh an image of an earlier recipe.
@@ -1067,8 +1100,8 @@ impl<'a> Container<'a> {
     /// [`Container::kill`] under the NAME's lock.
     fn kill_locked(&self) -> Result<bool> {
         let ctx = &*self.ctx;
-        let containers = self.look()?;
         let record = ctx.load_state()?.containers.remove(&self.image.name());
+        let containers = self.look_recorded(record.as_ref().map(|r| r.container_id.as_str()))?;
         // The masters go before their containers, so that no ssh is left
         // waiting on a connection the engine cuts.
         for info in &containers {
@@ -1128,7 +1161,8 @@ impl<'a> Container<'a> {
     /// Removes `containers`, given leave to by the decision, and makes sure
     /// the engine no longer has them: an engine may report success for a
     /// container it keeps (Podman's `rm -f` of a missing one says nothing and
-    /// exits 0), and `kill` must never say it killed what still runs.
+    /// exits 0), and `kill` must never say it killed what still runs. One
+    /// the engine named as removed is gone; the others are asked about.
     /// An `rm` that failed, ran out of time or was interrupted is tried once
     /// more (a signal ends only the calls running when it comes, so the
     /// second one completes the kill), and either may have removed the
@@ -1138,19 +1172,26 @@ impl<'a> Container<'a> {
         let docker = &self.ctx.docker;
         let mut failed = None;
         let mut in_progress = false;
+        // Those the engine did not name as removed are asked about again.
+        let mut ids = Vec::new();
         for container in containers {
-            if docker.rm(&container.id).is_err() {
-                if let Err(error) = docker.rm(&container.id) {
+            let removed = docker
+                .remove_container(&container.id)
+                .or_else(|_| docker.remove_container(&container.id));
+            match removed {
+                Ok(Removed::Gone) => {}
+                Ok(Removed::Missing | Removed::Unconfirmed) => ids.push(container.id.clone()),
+                Err(error) => {
                     in_progress |= error.is_removal_in_progress();
                     failed.get_or_insert(error);
+                    ids.push(container.id.clone());
                 }
             }
         }
-        if docker.is_dry_run() {
-            // Nothing was removed: there is nothing to make sure of.
+        if docker.is_dry_run() || ids.is_empty() {
+            // Nothing was removed, or the engine named each one it removed.
             return Ok(());
         }
-        let ids: Vec<String> = containers.iter().map(|c| c.id.clone()).collect();
         let waiting = Instant::now();
         let left = loop {
             let left = docker.inspect_containers(&ids)?;
@@ -1309,9 +1350,16 @@ impl<'a> Container<'a> {
 /// The base image, built first when it is missing or stale, with the
 /// remembered mirror and packages; returns its name.
 pub fn ensure_base(ctx: &Context) -> Result<String> {
+    ensure_base_known(ctx, None)
+}
+
+/// [`ensure_base`], given what an inspect of [`BASE_IMAGE`] found when the
+/// caller asked already.
+fn ensure_base_known(ctx: &Context, known: Option<Option<ImageInfo>>) -> Result<String> {
     let options = base_image::BuildOptions::default();
     let options = crate::base::options(&ctx.home, options, &Default::default())?;
-    crate::base::ensure(ctx, &options)?;
+    let known = known.filter(|_| options.target == BASE_IMAGE);
+    crate::base::ensure_known(ctx, &options, known)?;
     Ok(options.target)
 }
 

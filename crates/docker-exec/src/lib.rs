@@ -98,6 +98,29 @@ pub struct Docker {
     dry_run: Option<DryRun>,
 }
 
+/// What `rm -f` did, as the engine told it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Removed {
+    /// The engine named the container as removed.
+    Gone,
+    /// The engine said there was no such container.
+    Missing,
+    /// The engine succeeded without naming it: only asking it again tells.
+    Unconfirmed,
+}
+
+/// What a successful `rm -f CONTAINER` printed on stdout says of it.
+fn removed(stdout: &[u8], container: &str) -> Removed {
+    let named = String::from_utf8_lossy(stdout)
+        .lines()
+        .any(|line| line.trim() == container);
+    if named {
+        Removed::Gone
+    } else {
+        Removed::Unconfirmed
+    }
+}
+
 /// The id a dry run's `create` answers with.
 pub const DRY_RUN_CONTAINER: &str = "NEW_CONTAINER";
 
@@ -841,17 +864,25 @@ impl Docker {
 
     /// `docker rm -f -v`; Ok(false) when there was no such container.
     pub fn rm(&self, container: &str) -> Result<bool> {
+        Ok(self.remove_container(container)? != Removed::Missing)
+    }
+
+    /// `docker rm -f -v`, telling what the engine said of the container.
+    /// Docker and Podman print the name they were given on stdout for each
+    /// container they removed, and nothing for a missing one (a forced
+    /// `rm` exits 0 either way; Docker says so on stderr, Podman not at all).
+    pub fn remove_container(&self, container: &str) -> Result<Removed> {
         let args = args::rm(container);
         if self.skipped(|| self.display(&args)) {
-            return Ok(true);
+            return Ok(Removed::Gone);
         }
         let output = self.run_raw(self.short(&args))?;
         // Some CLI versions report a missing container on stderr and still
         // exit 0 when forced (see fixtures/docker/engine-20.10).
         let error = failure(&output, Context::Plain);
         match error.kind() {
-            ErrorKind::NoSuchObject => Ok(false),
-            _ if output.success() => Ok(true),
+            ErrorKind::NoSuchObject => Ok(Removed::Missing),
+            _ if output.success() => Ok(removed(&output.stdout, container)),
             _ => Err(error),
         }
     }
@@ -1369,6 +1400,32 @@ mod tests {
     fn the_gate_stops_a_change_that_bypassed_the_dry_run() {
         let docker = Docker::with_program("/nonexistent/docker").dry_run(|_| {});
         let _ = docker.short(&args::rm("c"));
+    }
+
+    /// What `rm -f` printed, recorded from Docker CLI 28.2.2 with Engine
+    /// 20.10.24 and from Podman 4.3.1: the ID it was given when it removed
+    /// the container, nothing when there was none.
+    #[test]
+    fn rm_names_what_it_removed() {
+        let fixture = |name: &str| {
+            let path = format!(
+                "{}/../../fixtures/docker/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            std::fs::read(path).unwrap()
+        };
+        for engine in ["engine-20.10", "podman-4.3"] {
+            let id = String::from_utf8(fixture(&format!("{engine}/rm-removed.id.txt"))).unwrap();
+            let stdout = fixture(&format!("{engine}/rm-removed.stdout.txt"));
+            assert_eq!(removed(&stdout, id.trim()), Removed::Gone, "{engine}");
+            assert_eq!(
+                removed(&stdout, "another"),
+                Removed::Unconfirmed,
+                "{engine}"
+            );
+        }
+        let missing = fixture("podman-4.3/rm-missing.stdout.txt");
+        assert_eq!(removed(&missing, "x"), Removed::Unconfirmed);
     }
 
     /// The CLI of another engine, made from a dry run's, is as dry.
