@@ -271,32 +271,31 @@ impl<'a> Container<'a> {
         let ctx = &*self.ctx;
         // Made without -n from a tag that gives no host name (see `new`).
         name::validate_hostname(&self.hostname)?;
-        // One listing of this home's containers serves both this NAME and
-        // the alias check. It is the first docker call and comes before any
-        // file but the lock is written, so an unreachable engine changes
-        // nothing.
-        // The image NAME and the base image are looked for meanwhile, for a
-        // new container: all three only read, and a start saves two calls'
-        // time.
-        let (listed, named, base) = std::thread::scope(|scope| {
-            let named = scope.spawn(|| self.find_named_image());
-            let base = scope.spawn(|| ctx.docker.image_inspect(BASE_IMAGE));
-            (ctx.containers(), named.join(), base.join())
-        });
-        let named = named.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        // Only a NAME with no image of its own needs the base; an error is
-        // left for `ensure_base` to meet again.
-        let base = base
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            .ok();
-        let (mine, others): (Vec<PsEntry>, Vec<PsEntry>) = listed?
-            .into_iter()
-            .partition(|c| c.labels.get(labels::NAME) == Some(&self.image.name()));
         // An unusable state file stops the start before anything is made.
         let recorded = ctx
             .load_state()?
             .containers
             .contains_key(&self.image.name());
+        // One listing of this home's containers serves both this NAME and
+        // the alias check. It comes before any file but the lock is
+        // written, so an unreachable engine changes nothing. A NAME with no
+        // record most likely needs a new container: its image and the base
+        // image are looked for meanwhile (all three only read, and a start
+        // saves two calls' time). A recorded NAME, most likely running, is
+        // not made to pay for them.
+        let (listed, named, base) = std::thread::scope(|scope| {
+            let named = (!recorded).then(|| scope.spawn(|| self.find_named_image()));
+            let base = (!recorded).then(|| scope.spawn(|| ctx.docker.image_inspect(BASE_IMAGE)));
+            (
+                ctx.containers(),
+                named.map(joined),
+                // An error is left for `ensure_base` to meet again.
+                base.and_then(|asked| joined(asked).ok()),
+            )
+        });
+        let (mine, others): (Vec<PsEntry>, Vec<PsEntry>) = listed?
+            .into_iter()
+            .partition(|c| c.labels.get(labels::NAME) == Some(&self.image.name()));
         // The key pair (and REDOCK_HOME) before any container is touched.
         let public_key = ctx.home.public_key()?;
         // What killed runs left in REDOCK_HOME goes now.
@@ -307,7 +306,13 @@ impl<'a> Container<'a> {
             decide(Command::Start, first.as_ref().map(|c| c.state), recorded),
             first,
         ) {
-            (Action::Create, _) => self.create(&others, transport, &public_key, named?, base),
+            (Action::Create, _) => {
+                let named = match named {
+                    Some(named) => named?,
+                    None => self.find_named_image()?,
+                };
+                self.create(&others, transport, &public_key, named, base)
+            }
             (action, Some(info)) => self.bring_back(action, info, transport, &public_key),
             (action, None) => Err(self.not_done(action)),
         }
@@ -1361,6 +1366,13 @@ fn ensure_base_known(ctx: &Context, known: Option<Option<ImageInfo>>) -> Result<
     let known = known.filter(|_| options.target == BASE_IMAGE);
     crate::base::ensure_known(ctx, &options, known)?;
     Ok(options.target)
+}
+
+/// What a scoped thread returned; its panic goes on in this one.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Refuses an alias that another NAME's container already has.
