@@ -132,11 +132,10 @@ impl Context {
         }
     }
 
-    /// The engines to ask for a listing of every container: each one the
-    /// state file names, and this context's, without repeats (this
-    /// context's first).
-    pub fn engines(&self) -> Result<Vec<Docker>> {
-        let state = self.load_state()?;
+    /// The engines to ask for a listing of every container: each one
+    /// `state` names, and this context's, without repeats (this context's
+    /// first).
+    pub fn engines(&self, state: &state::State) -> Vec<Docker> {
         let mut engines = vec![self.docker.clone()];
         for record in state.containers.values() {
             let docker = self.engine_of(record);
@@ -144,7 +143,7 @@ impl Context {
                 engines.push(docker);
             }
         }
-        Ok(engines)
+        engines
     }
 
     /// This home's containers on each of `engines`, asked in parallel, as

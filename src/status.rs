@@ -46,8 +46,11 @@ const STATUS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// is it an error.
 pub fn rows(ctx: &Context, names: &[Image]) -> Result<Vec<Row>> {
     let short = std::env::var_os("REDOCK_ENGINE_TIMEOUT").is_none();
+    // One reading of the state file serves the engines and the rows of
+    // containers they no longer have.
+    let state = ctx.load_state()?;
     let engines: Vec<Docker> = ctx
-        .engines()?
+        .engines(&state)
         .into_iter()
         .map(|docker| match docker.timeout() {
             Some(t) if short && t > STATUS_TIMEOUT => docker.with_timeout(Some(STATUS_TIMEOUT)),
@@ -78,7 +81,6 @@ pub fn rows(ctx: &Context, names: &[Image]) -> Result<Vec<Row>> {
             "the engine {engine} does not answer; its containers are marked unreachable ({error})"
         ));
     }
-    let state = ctx.load_state()?;
     for record in state.containers.values() {
         if rows
             .iter()

@@ -27,7 +27,7 @@ pub(super) fn ssh_config(args: SshConfigArgs, global: &GlobalArgs, ui: &Ui) -> R
     if images.is_empty() {
         // The running containers of every engine redock knows; one that
         // does not answer is told, and the others' blocks printed.
-        let engines = ctx.engines()?;
+        let engines = ctx.engines(&ctx.load_state()?);
         let answers = ctx.inspect_on(&engines);
         if answers.iter().all(|a| a.is_err()) {
             if let Some(Err(error)) = answers.into_iter().next() {
