@@ -283,6 +283,24 @@ mod tests {
     use std::path::Path;
     use std::process::{Command, Stdio};
 
+    /// A key that would end the script's word or line is refused before
+    /// any engine call.
+    #[test]
+    fn a_key_of_more_than_one_line_is_refused() {
+        for key in [
+            "",
+            "ssh-ed25519 AAAA x\nrm -rf /",
+            "ssh-ed25519 A\rB",
+            "a\u{0}b",
+        ] {
+            assert!(one_line(key).is_err(), "{key:?}");
+        }
+        assert_eq!(
+            one_line(" ssh-ed25519 AAAA me \n").unwrap(),
+            "ssh-ed25519 AAAA me"
+        );
+    }
+
     #[test]
     fn layouts_by_label() {
         let mut labels = BTreeMap::new();
