@@ -33,13 +33,7 @@ fn engine_state(sandbox: &Sandbox, tag: &str) -> Vec<String> {
     }
     let all = sandbox.engine_ok(&["ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Names}}"]);
     lines.extend(all.lines().filter(|l| l.contains(tag)).map(String::from));
-    let images = sandbox.engine_ok(&[
-        "images",
-        "-a",
-        "--no-trunc",
-        "--format",
-        "{{.Repository}}:{{.Tag}} {{.ID}}",
-    ]);
+    let images = image_listing(sandbox);
     lines.extend(
         images
             .lines()
@@ -48,6 +42,29 @@ fn engine_state(sandbox: &Sandbox, tag: &str) -> Vec<String> {
     );
     lines.sort();
     lines
+}
+
+/// Every image of the engine, as `REPOSITORY:TAG ID` lines. Podman fails
+/// the whole listing when a test running beside this one removes an image
+/// while it reads ("image not known"): such a listing is asked again.
+fn image_listing(sandbox: &Sandbox) -> String {
+    let args = [
+        "images",
+        "-a",
+        "--no-trunc",
+        "--format",
+        "{{.Repository}}:{{.Tag}} {{.ID}}",
+    ];
+    for _ in 0..10 {
+        let out = sandbox.engine().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() {
+            return String::from_utf8_lossy(&out.stdout).trim().to_string();
+        }
+        assert!(stderr.contains("image not known"), "{args:?}: {stderr}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    panic!("{args:?}: images kept vanishing under the listing");
 }
 
 /// Runs `redock --dry-run ARGS`; checks that it exits with `code`, says
