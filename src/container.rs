@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use docker_exec::{ContainerInfo, ContainerState, CreateSpec, ImageInfo, PsEntry, Removed};
@@ -360,7 +361,14 @@ impl<'a> Container<'a> {
         let (endpoint, host_key) = self.reach(&info.id, layout, transport, public_key, running)?;
         let fresh = outcome != Outcome::Reused;
         let include = self.setup_ssh_access(
-            &info.id, &alias, &hostname, &endpoint, &host_key, transport, fresh,
+            &info.id,
+            &info.image_id,
+            &alias,
+            &hostname,
+            &endpoint,
+            &host_key,
+            transport,
+            fresh,
         )?;
         Ok(Running {
             id: info.id,
@@ -426,7 +434,7 @@ impl<'a> Container<'a> {
             None if ctx.docker.engine_is_remote()? => Transport::Exec,
             None => Transport::Tcp,
         };
-        let (image, layout) = self.image_to_start(named, base)?;
+        let (image, layout, image_id) = self.image_to_start(named, base)?;
 
         let mut spec = CreateSpec {
             image,
@@ -478,6 +486,7 @@ impl<'a> Container<'a> {
         let (endpoint, host_key) = self.reach(&id, layout, chosen, public_key, None)?;
         let include = self.setup_ssh_access(
             &id,
+            &image_id,
             &alias,
             &self.hostname,
             &endpoint,
@@ -583,12 +592,13 @@ impl<'a> Container<'a> {
         &self,
         named: Option<ImageInfo>,
         base: Option<Option<ImageInfo>>,
-    ) -> Result<(String, Layout)> {
+    ) -> Result<(String, Layout, String)> {
         if let Some(info) = named {
-            return Ok((self.image.name(), Layout::of(&info.labels)));
+            return Ok((self.image.name(), Layout::of(&info.labels), info.id));
         }
         // A base of the current recipe: its keys are on the tmpfs.
-        Ok((ensure_base_known(&self.ctx, base)?, Layout::Tmpfs))
+        let (base, id) = ensure_base_known(&self.ctx, base)?;
+        Ok((base, Layout::Tmpfs, id))
     }
 
     /// Says, once, how to refresh an image of an earlier recipe.
@@ -617,7 +627,7 @@ impl<'a> Container<'a> {
     ) -> Result<(Endpoint, String)> {
         let docker = &self.ctx.docker;
         let ready = |key_file| match running {
-            Some(info) => self.running_endpoint(info),
+            Some(info) => self.running_endpoint(info, &NEVER),
             None => self.wait_ready(id, transport, key_file),
         };
         match layout {
@@ -633,14 +643,30 @@ impl<'a> Container<'a> {
                 Ok((ready(None)?, host_key))
             }
             Layout::Tmpfs => {
-                // A new container's port is asked for while the key goes
-                // in: neither needs the other, and a start saves a call's
-                // time.
-                let (handed, inspected) = std::thread::scope(|scope| {
-                    let inspect = (running.is_none() && transport == Transport::Tcp)
-                        .then(|| scope.spawn(|| docker.inspect_container(id)));
+                // sshd comes up by itself (the init script makes the host
+                // key at boot; that of the previous recipe waits for the
+                // hand-in's): its banner is waited for while the key goes
+                // in, and a new container's port is asked for first. None
+                // of them needs the others, and a start saves their time.
+                let given_up = AtomicBool::new(false);
+                let (handed, reached) = std::thread::scope(|scope| {
+                    let reach = (transport == Transport::Tcp).then(|| {
+                        scope.spawn(|| match running {
+                            Some(info) => Some(self.running_endpoint(info, &given_up)),
+                            None => match docker.inspect_container(id) {
+                                Ok(Some(info)) if info.is_running() => {
+                                    Some(self.running_endpoint(&info, &given_up))
+                                }
+                                // Told by `wait_ready` below.
+                                _ => None,
+                            },
+                        })
+                    });
                     let handed = keys::hand_in(docker, id, public_key);
-                    (handed, inspect.and_then(|asked| asked.join().ok()))
+                    if handed.is_err() {
+                        given_up.store(true, Ordering::Relaxed);
+                    }
+                    (handed, reach.and_then(joined))
                 });
                 let host_key = match handed {
                     Ok(key) => key,
@@ -650,9 +676,9 @@ impl<'a> Container<'a> {
                         _ => return Err(self.timeout_error(id)),
                     },
                 };
-                let endpoint = match inspected {
-                    Some(Ok(Some(info))) if info.is_running() => self.running_endpoint(&info)?,
-                    _ => ready(None)?,
+                let endpoint = match reached {
+                    Some(endpoint) => endpoint?,
+                    None => ready(None)?,
                 };
                 Ok((endpoint, host_key))
             }
@@ -701,7 +727,7 @@ impl<'a> Container<'a> {
                 }
                 let addr = loopback_ssh_port(&info)?;
                 let endpoint = self.endpoint_of(&info, transport)?;
-                match readiness::wait_for_banner(docker, id, addr, deadline)? {
+                match readiness::wait_for_banner(docker, id, addr, deadline, &NEVER)? {
                     true => Ok(endpoint),
                     false => Err(self.timeout_error(id)),
                 }
@@ -718,11 +744,12 @@ impl<'a> Container<'a> {
 
     /// [`Container::ssh_endpoint`] of a container that was running when
     /// `info` was read, with the tcp transport.
-    fn running_endpoint(&self, info: &ContainerInfo) -> Result<Endpoint> {
+    /// It gives up, with the timeout's error, when `given_up` is set.
+    fn running_endpoint(&self, info: &ContainerInfo, given_up: &AtomicBool) -> Result<Endpoint> {
         let deadline = Instant::now() + self.timeout;
         let addr = loopback_ssh_port(info)?;
         let endpoint = self.endpoint_of(info, Transport::Tcp)?;
-        match readiness::wait_for_banner(&self.ctx.docker, &info.id, addr, deadline)? {
+        match readiness::wait_for_banner(&self.ctx.docker, &info.id, addr, deadline, given_up)? {
             true => Ok(endpoint),
             false => Err(self.timeout_error(&info.id)),
         }
@@ -769,6 +796,7 @@ impl<'a> Container<'a> {
     fn setup_ssh_access(
         &self,
         id: &str,
+        image_id: &str,
         alias: &str,
         hostname: &str,
         endpoint: &Endpoint,
@@ -791,6 +819,7 @@ impl<'a> Container<'a> {
             name: self.image.name(),
             container_id: id.to_string(),
             image: self.image.name(),
+            image_id: Some(image_id.to_string()).filter(|id| !id.is_empty()),
             hostname: hostname.to_string(),
             alias: alias.to_string(),
             transport: transport.as_str().to_string(),
@@ -1106,7 +1135,22 @@ impl<'a> Container<'a> {
     fn kill_locked(&self) -> Result<bool> {
         let ctx = &*self.ctx;
         let record = ctx.load_state()?.containers.remove(&self.image.name());
-        let containers = self.look_recorded(record.as_ref().map(|r| r.container_id.as_str()))?;
+        let mut unlisted = None;
+        let (containers, mut untagged) = match &record {
+            Some(record) => match &record.image_id {
+                Some(image) => {
+                    let recorded = self.remove_recorded(record, image)?;
+                    // The recorded container is gone: its files go too,
+                    // even when the listing beside it failed (a signal
+                    // ends the calls running when it comes).
+                    unlisted = recorded.unlisted;
+                    (recorded.others, recorded.untagged)
+                }
+                // Written before records named the image: looked up first.
+                None => (self.look_recorded(Some(&record.container_id))?, Vec::new()),
+            },
+            None => (self.look()?, Vec::new()),
+        };
         // The masters go before their containers, so that no ssh is left
         // waiting on a connection the engine cuts.
         for info in &containers {
@@ -1118,20 +1162,22 @@ impl<'a> Container<'a> {
         let images: Vec<String> = containers.iter().map(|c| c.image_id.clone()).collect();
         // Which of their images no tag names does not change with the
         // removal: it is asked meanwhile, and a kill saves a call's time.
-        let (removed, untagged) = std::thread::scope(|scope| {
+        let (removed, unnamed) = std::thread::scope(|scope| {
             let untagged = scope.spawn(|| self.untagged(&images));
             let removed = match decide(
                 Command::Kill,
                 containers.first().map(|c| c.state),
                 record.is_some(),
             ) {
-                Action::Remove(removal) => self.remove(&containers, removal),
+                Action::Remove(removal) => self.remove(&ids_of(&containers), removal),
                 Action::CleanUp | Action::Nothing => Ok(()),
                 other => Err(self.not_done(other)),
             };
             (removed, untagged.join().unwrap_or_default())
         });
         removed?;
+        untagged.extend(unnamed);
+        untagged.dedup();
         let mut aliases: Vec<String> = containers
             .iter()
             .filter_map(|c| c.labels.get(labels::ALIAS).cloned())
@@ -1160,7 +1206,50 @@ impl<'a> Container<'a> {
         ctx.update_state(|state| {
             state.containers.remove(&name);
         })?;
+        if let Some(error) = unlisted {
+            return Err(error);
+        }
         Ok(!containers.is_empty() || record.is_some() || !aliases.is_empty())
+    }
+
+    /// Removes the container `record` names, without asking the engine
+    /// about it first (a kill saves a call's time), after closing its
+    /// master; meanwhile lists the NAME's containers and asks whether its
+    /// `image` has a name left. Returns the NAME's other containers (a
+    /// race of a redock that took no lock can leave one), which the kill
+    /// removes next, and the image when no tag names it.
+    fn remove_recorded(&self, record: &ContainerRecord, image: &str) -> Result<Recorded> {
+        mux::close(&self.ctx.home, &record.alias);
+        let recorded = std::slice::from_ref(&record.container_id);
+        let image = image.to_string();
+        let (removed, listed, untagged) = std::thread::scope(|scope| {
+            let listed = scope.spawn(|| self.find_containers());
+            let untagged = scope.spawn(|| self.untagged(std::slice::from_ref(&image)));
+            let removed = self.remove(recorded, decision::kill_recorded());
+            (removed, joined(listed), joined(untagged))
+        });
+        removed?;
+        // The listing may have come before the removal.
+        let others = listed.and_then(|listed| {
+            let ids: Vec<String> = listed
+                .into_iter()
+                .map(|c| c.id)
+                .filter(|id| *id != record.container_id)
+                .collect();
+            self.inspect_ranked(&ids)
+        });
+        Ok(match others {
+            Ok(others) => Recorded {
+                others,
+                untagged,
+                unlisted: None,
+            },
+            Err(error) => Recorded {
+                others: Vec::new(),
+                untagged,
+                unlisted: Some(error),
+            },
+        })
     }
 
     /// Removes `containers`, given leave to by the decision, and makes sure
@@ -1173,23 +1262,23 @@ impl<'a> Container<'a> {
     /// second one completes the kill), and either may have removed the
     /// container all the same: what the engine has afterwards decides. When
     /// another removal is under way (a killed run's), this one waits for it.
-    fn remove(&self, containers: &[ContainerInfo], _: Removal) -> Result<()> {
+    fn remove(&self, containers: &[String], _: Removal) -> Result<()> {
         let docker = &self.ctx.docker;
         let mut failed = None;
         let mut in_progress = false;
         // Those the engine did not name as removed are asked about again.
         let mut ids = Vec::new();
-        for container in containers {
+        for id in containers {
             let removed = docker
-                .remove_container(&container.id)
-                .or_else(|_| docker.remove_container(&container.id));
+                .remove_container(id)
+                .or_else(|_| docker.remove_container(id));
             match removed {
                 Ok(Removed::Gone) => {}
-                Ok(Removed::Missing | Removed::Unconfirmed) => ids.push(container.id.clone()),
+                Ok(Removed::Missing | Removed::Unconfirmed) => ids.push(id.clone()),
                 Err(error) => {
                     in_progress |= error.is_removal_in_progress();
                     failed.get_or_insert(error);
-                    ids.push(container.id.clone());
+                    ids.push(id.clone());
                 }
             }
         }
@@ -1355,17 +1444,36 @@ impl<'a> Container<'a> {
 /// The base image, built first when it is missing or stale, with the
 /// remembered mirror and packages; returns its name.
 pub fn ensure_base(ctx: &Context) -> Result<String> {
-    ensure_base_known(ctx, None)
+    Ok(ensure_base_known(ctx, None)?.0)
 }
 
 /// [`ensure_base`], given what an inspect of [`BASE_IMAGE`] found when the
-/// caller asked already.
-fn ensure_base_known(ctx: &Context, known: Option<Option<ImageInfo>>) -> Result<String> {
+/// caller asked already; returns its name and its id.
+fn ensure_base_known(ctx: &Context, known: Option<Option<ImageInfo>>) -> Result<(String, String)> {
     let options = base_image::BuildOptions::default();
     let options = crate::base::options(&ctx.home, options, &Default::default())?;
     let known = known.filter(|_| options.target == BASE_IMAGE);
-    crate::base::ensure_known(ctx, &options, known)?;
-    Ok(options.target)
+    let id = crate::base::ensure_known(ctx, &options, known)?;
+    Ok((options.target, id))
+}
+
+/// A wait nothing gives up.
+static NEVER: AtomicBool = AtomicBool::new(false);
+
+/// What [`Container::remove_recorded`] found besides the container it
+/// removed.
+struct Recorded {
+    /// The NAME's other containers.
+    others: Vec<ContainerInfo>,
+    /// The recorded container's image, when no tag names it.
+    untagged: Vec<String>,
+    /// Why the NAME's containers could not be listed, if they could not.
+    unlisted: Option<Error>,
+}
+
+/// The ids of `containers`.
+fn ids_of(containers: &[ContainerInfo]) -> Vec<String> {
+    containers.iter().map(|c| c.id.clone()).collect()
 }
 
 /// What a scoped thread returned; its panic goes on in this one.

@@ -90,6 +90,13 @@ pub enum Action {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Removal(());
 
+/// Leave for `kill` to remove the container its NAME's record names
+/// before the engine is asked about it: `kill` removes a container of its
+/// NAME in every state (see [`decide`]), and one already gone is no matter.
+pub fn kill_recorded() -> Removal {
+    Removal(())
+}
+
 impl Action {
     /// Whether it removes a container.
     pub fn removes_container(&self) -> bool {
@@ -214,6 +221,18 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    /// The leave `kill` takes before it asks the engine is the one it
+    /// would be given in every state of a recorded container.
+    #[test]
+    fn kill_removes_a_recorded_container_in_every_state() {
+        for state in STATES.into_iter().flatten() {
+            assert_eq!(
+                decide(Command::Kill, Some(state), true),
+                Action::Remove(kill_recorded())
+            );
         }
     }
 

@@ -113,8 +113,9 @@ fn word(text: &str) -> String {
 /// refuses a directory that is no tmpfs (the keys would be committed with
 /// the container), repairs the directory's mode, replaces the authorized
 /// keys with `public_key` atomically, makes a host key when there is none
-/// (the private key is moved in last: the init script starts sshd once it
-/// is there), and prints the host public key.
+/// (linked into place, as the init script links the one it makes at boot:
+/// whichever comes first is the key sshd reads), and prints the host public
+/// key, derived from that private key.
 fn hand_in_script(
     public_key: &str,
     dir: &str,
@@ -126,9 +127,10 @@ fn hand_in_script(
     let (dir, mounts) = (word(dir), word(mounts));
     let authorized_new = word(&format!("{authorized}.new"));
     let (key, public) = (word(host_key), word(&format!("{host_key}.pub")));
-    let (key_new, public_new) = (
+    let (key_new, key_new_public, public_new) = (
         word(&format!("{host_key}.new")),
         word(&format!("{host_key}.new.pub")),
+        word(&format!("{host_key}.pub.new")),
     );
     let authorized = word(authorized);
     format!(
@@ -145,12 +147,14 @@ fi
 chmod 0700 {dir}
 printf '%s\n' {public_key} > {authorized_new}
 mv -f {authorized_new} {authorized}
-if [ ! -s {key} ] || [ ! -s {public} ]; then
-    rm -f {key_new} {public_new}
+if [ ! -s {key} ]; then
+    rm -f {key_new} {key_new_public}
     ssh-keygen -q -t ed25519 -N '' -f {key_new} < /dev/null
-    mv -f {public_new} {public}
-    mv -f {key_new} {key}
+    ln {key_new} {key} 2>/dev/null || :
+    rm -f {key_new} {key_new_public}
 fi
+ssh-keygen -y -f {key} > {public_new}
+mv -f {public_new} {public}
 cat {public}
 "#
     )
@@ -409,6 +413,34 @@ mod tests {
         let third = run(&dir, true, "ssh-ed25519 AAAAthird redock");
         assert!(third.status.success());
         assert_ne!(String::from_utf8(third.stdout).unwrap(), host);
+    }
+
+    /// The init script makes the host key at boot, without its `.pub`:
+    /// the hand-in keeps that key and prints its public half.
+    #[test]
+    fn the_hand_in_keeps_the_host_key_the_init_script_made() {
+        let top = tempfile::tempdir().unwrap();
+        let dir = top.path().join("run");
+        std::fs::create_dir(&dir).unwrap();
+        let key = dir.join("ssh_host_ed25519_key");
+        let made = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", "made-at-boot", "-f"])
+            .arg(&key)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+        std::fs::remove_file(key.with_extension("pub")).unwrap();
+        let before = std::fs::read(&key).unwrap();
+
+        let out = run(&dir, true, "ssh-ed25519 AAAAkey redock");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), public);
+        assert_eq!(std::fs::read(&key).unwrap(), before);
     }
 
     #[test]

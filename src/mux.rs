@@ -13,12 +13,16 @@
 //! says so once. `REDOCK_MUX=off` turns sharing off.
 //!
 //! `kill` (and everything else that removes a container, and every start
-//! before the container is used) closes the master with `ssh -O exit`
-//! first, so no ssh process and no socket is left behind.
+//! before the container is used) closes the master first, so no ssh process
+//! and no socket is left behind: it asks the master to end over its socket,
+//! in the control protocol `ssh -O exit` speaks (OpenSSH's PROTOCOL.mux),
+//! which spares a kill the start of an ssh process; `ssh -O exit` itself
+//! is the fallback for a master that answers otherwise.
 
 use std::fs;
-use std::io;
+use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -229,11 +233,12 @@ pub fn socket(home: &Home, alias: &str) -> Option<PathBuf> {
     resolved.get("controlpath").map(PathBuf::from)
 }
 
-/// Closes the master of `alias`, if one is listening: `ssh -O exit`
-/// through redock's ssh_config (while the Host block is still there), then
-/// the socket of a master that is gone. Best effort: a master that stays
-/// ends with its connection, or after `PERSIST` idle. A dry run says so
-/// instead.
+/// Closes the master of `alias`, if one is listening: asked over its
+/// socket (or with `ssh -O exit` through redock's ssh_config, while the
+/// Host block is still there, when it does not answer as a master does),
+/// then the socket of a master that is gone is removed. Best effort: a
+/// master that stays ends with its connection, or after `PERSIST` idle. A
+/// dry run says so instead.
 pub fn close(home: &Home, alias: &str) {
     let Some(socket) = socket(home, alias) else {
         return;
@@ -248,11 +253,95 @@ pub fn close(home: &Home, alias: &str) {
         ));
         return;
     }
-    let _ = exit_command(&home.ssh_config(), alias)
-        .deadline(EXIT_DEADLINE)
-        .run();
-    // A master that died left its socket; nothing listens there.
+    match terminate(&socket) {
+        Ok(()) => {}
+        // Nothing listens: a master that died left its socket.
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::ConnectionRefused | io::ErrorKind::NotFound
+            ) => {}
+        Err(_) => {
+            let _ = exit_command(&home.ssh_config(), alias)
+                .deadline(EXIT_DEADLINE)
+                .run();
+        }
+    }
     let _ = fs::remove_file(&socket);
+}
+
+/// The control protocol's messages (OpenSSH's PROTOCOL.mux): each is a
+/// big-endian `uint32` length, then a `uint32` type and its fields.
+mod protocol {
+    pub const HELLO: u32 = 0x0000_0001;
+    pub const TERMINATE: u32 = 0x1000_0005;
+    pub const OK: u32 = 0x8000_0001;
+    /// The protocol's version since OpenSSH 5.2 (2009).
+    pub const VERSION: u32 = 4;
+    /// The longest reply read: a hello with a few extensions.
+    pub const MAX_MESSAGE: usize = 64 * 1024;
+}
+
+/// Asks the master listening on `socket` to end (what `ssh -O exit`
+/// does): hello messages both ways, then a terminate request, answered
+/// with OK. The master checks that the asker is its own user.
+fn terminate(socket: &Path) -> io::Result<()> {
+    let mut stream = UnixStream::connect(socket)?;
+    stream.set_read_timeout(Some(EXIT_DEADLINE))?;
+    stream.set_write_timeout(Some(EXIT_DEADLINE))?;
+    send(&mut stream, &[protocol::HELLO, protocol::VERSION])?;
+    let hello = receive(&mut stream)?;
+    if word(&hello, 0) != Some(protocol::HELLO) || word(&hello, 1) != Some(protocol::VERSION) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "no hello of the control protocol's version 4",
+        ));
+    }
+    const REQUEST: u32 = 1;
+    send(&mut stream, &[protocol::TERMINATE, REQUEST])?;
+    let reply = match receive(&mut stream) {
+        Ok(reply) => reply,
+        // A master may end before its answer is out, as `ssh -O exit`
+        // knows: the socket closing is the answer.
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    match (word(&reply, 0), word(&reply, 1)) {
+        (Some(protocol::OK), Some(REQUEST)) => Ok(()),
+        _ => Err(io::Error::other("the master refused to end")),
+    }
+}
+
+/// Writes one message made of `words`.
+fn send(stream: &mut UnixStream, words: &[u32]) -> io::Result<()> {
+    let length = u32::try_from(words.len() * 4).expect("a short message");
+    let mut message = length.to_be_bytes().to_vec();
+    for word in words {
+        message.extend_from_slice(&word.to_be_bytes());
+    }
+    stream.write_all(&message)
+}
+
+/// Reads one message: its bytes after the length.
+fn receive(stream: &mut UnixStream) -> io::Result<Vec<u8>> {
+    let mut length = [0; 4];
+    stream.read_exact(&mut length)?;
+    let length = u32::from_be_bytes(length) as usize;
+    if length > protocol::MAX_MESSAGE {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "a control message too long",
+        ));
+    }
+    let mut body = vec![0; length];
+    stream.read_exact(&mut body)?;
+    Ok(body)
+}
+
+/// The `index`th big-endian `uint32` of `message`.
+fn word(message: &[u8], index: usize) -> Option<u32> {
+    let bytes = message.get(index * 4..index * 4 + 4)?;
+    Some(u32::from_be_bytes(bytes.try_into().ok()?))
 }
 
 /// Removes `home`'s directory under `/tmp` once no Host block of the home
@@ -315,6 +404,66 @@ mod tests {
             "ControlPath \"/h/100%% a/mux/%C\""
         );
         assert!(options(&Sharing::Off(Off::Asked)).unwrap().is_empty());
+    }
+
+    /// A master on a socket in `dir` that answers hello with `hello` and
+    /// the terminate request with `reply` (nothing: it closes); returns
+    /// the socket and what it was sent.
+    fn master(
+        dir: &Path,
+        hello: &'static [u32],
+        reply: Option<&'static [u32]>,
+    ) -> (PathBuf, std::thread::JoinHandle<Vec<Vec<u8>>>) {
+        let socket = dir.join("master");
+        let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        let served = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            send(&mut stream, hello).unwrap();
+            let mut got = vec![receive(&mut stream).unwrap()];
+            if let Ok(request) = receive(&mut stream) {
+                got.push(request);
+                if let Some(reply) = reply {
+                    send(&mut stream, reply).unwrap();
+                }
+            }
+            got
+        });
+        (socket, served)
+    }
+
+    fn words(words: &[u32]) -> Vec<u8> {
+        words.iter().flat_map(|w| w.to_be_bytes()).collect()
+    }
+
+    #[test]
+    fn a_master_is_asked_to_end_as_ssh_asks_it() {
+        use protocol::*;
+        let dir = tempfile::tempdir().unwrap();
+        let (socket, served) = master(dir.path(), &[HELLO, VERSION], Some(&[OK, 1]));
+        terminate(&socket).unwrap();
+        assert_eq!(
+            served.join().unwrap(),
+            [words(&[HELLO, VERSION]), words(&[TERMINATE, 1])]
+        );
+        // One that ends before it answers has ended all the same.
+        let dir = tempfile::tempdir().unwrap();
+        let (socket, _) = master(dir.path(), &[HELLO, VERSION], None);
+        terminate(&socket).unwrap();
+    }
+
+    #[test]
+    fn a_master_that_refuses_or_speaks_otherwise_is_an_error() {
+        use protocol::*;
+        const PERMISSION_DENIED: u32 = 0x8000_0002;
+        let dir = tempfile::tempdir().unwrap();
+        let (socket, _) = master(dir.path(), &[HELLO, VERSION], Some(&[PERMISSION_DENIED, 1]));
+        assert!(terminate(&socket).is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let (socket, _) = master(dir.path(), &[HELLO, 3], Some(&[OK, 1]));
+        assert!(terminate(&socket).is_err());
+        // Nothing listening is told apart: there is no master to end.
+        let error = terminate(&dir.path().join("none")).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::NotFound);
     }
 
     #[test]

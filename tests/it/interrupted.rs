@@ -20,7 +20,9 @@ use crate::Sandbox;
 /// The steps of `start` and `kill`, by the engine subcommand they run
 /// (`exec` is the one that hands the keys in).
 const START_POINTS: [&str; 5] = ["ps", "create", "start", "exec", "container"];
-const KILL_POINTS: [&str; 4] = ["ps", "container", "rm", "image"];
+/// `kill` removes the container its record names without inspecting it
+/// first, and meanwhile lists the NAME's containers and inspects its image.
+const KILL_POINTS: [&str; 3] = ["ps", "rm", "image"];
 
 /// A wrapper that sends `signal` to redock the first time redock runs
 /// `subcommand` in `command`, then runs the real CLI (which redock,

@@ -88,14 +88,35 @@ fn mux_second_ssh_reuses_the_master() {
 #[ignore = "needs a Docker engine: cargo xtask ci"]
 fn mux_kill_closes_the_master() {
     let (sandbox, name, alias) = started("mux-kill");
-    assert!(sandbox.ssh(&alias, &["true"]).status.success());
+    // The first ssh becomes the master, and logs what it is asked.
+    let log = sandbox.home().join("master.log");
+    let first = Command::new("ssh")
+        .arg("-F")
+        .arg(sandbox.ssh_config())
+        .args(["-o", "BatchMode=yes", "-o", "LogLevel=DEBUG2", "-E"])
+        .arg(&log)
+        .args([&alias, "true"])
+        .env("HOME", sandbox.home())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(first.status.success(), "{first:?}");
     let home = sandbox.redock_home();
     assert_eq!(sockets(&home).len(), 1);
     let home_text = home.to_str().unwrap().to_string();
     assert!(!processes_naming(&[&home_text]).is_empty());
-    sandbox.redock(["kill", &name]).success();
+    // kill asks the master itself, over its socket, in ssh's control
+    // protocol: an `ssh` that fails (the fallback) is not needed.
+    let stubs = sandbox.home().join("failing-ssh");
+    std::fs::create_dir_all(&stubs).unwrap();
+    let stub = stubs.join("ssh");
+    std::fs::write(&stub, "#!/bin/sh\nexit 97\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", stubs.display(), std::env::var("PATH").unwrap());
+    sandbox.redock(["kill", &name]).env("PATH", path).success();
     assert!(sockets(&home).is_empty(), "{:?}", sockets(&home));
-    // The master acknowledges `-O exit` before it is gone.
+    // The master acknowledges the request before it is gone.
     let waiting = Instant::now();
     let mut left = processes_naming(&[&alias, &home_text]);
     while !left.is_empty() && waiting.elapsed() < Duration::from_secs(3) {
@@ -103,6 +124,8 @@ fn mux_kill_closes_the_master() {
         left = processes_naming(&[&alias, &home_text]);
     }
     assert!(left.is_empty(), "{left:?}");
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(log.contains("terminate request"), "{log}");
 }
 
 #[test]

@@ -609,3 +609,30 @@ fn secrets_modes_ssh_would_refuse_are_repaired_and_told() {
     assert_eq!(mode(&key), 0o600);
     sandbox.redock(["kill", &name]).success();
 }
+
+/// A container of the base image started without redock's tmpfs (a plain
+/// `docker run`) makes no host key, where it would be saved with the
+/// container, and its sshd does not start.
+#[test]
+#[ignore = "needs a Docker engine"]
+fn secrets_a_container_without_the_tmpfs_makes_no_key() {
+    let sandbox = Sandbox::new();
+    let base = Base::hold(&sandbox);
+    let mut cleanup = test_support::Cleanup::new();
+    let (_, name) = sandbox.unique("plain-run");
+    cleanup.containers.push(name.clone());
+    sandbox.engine_ok(&["run", "-d", "--name", &name, &base.tag]);
+    // The init script has made its key, or not, when supervisord is PID 1.
+    let waiting = std::time::Instant::now();
+    while exec(&sandbox, &name, "cat /proc/1/comm").trim() != "supervisord" {
+        assert!(waiting.elapsed() < std::time::Duration::from_secs(20));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let seen = exec(
+        &sandbox,
+        &name,
+        "ls -A /run/redock 2>/dev/null; cat /proc/[0-9]*/comm | grep -c '^sshd$' || true",
+    );
+    assert_eq!(seen, "0", "{seen}");
+}

@@ -170,17 +170,14 @@ fn plain_create() -> Cmd {
         .args(["--tmpfs", "/run/redock:mode=0700", BASE_IMAGE])
 }
 
-/// Hands the public key of `key` in to the started container `id` and
-/// makes its host key: the base image's sshd reads both from the tmpfs,
-/// and starts once the host key is there.
+/// Hands the public key of `key` in to the started container `id`: the
+/// base image's sshd reads it from the tmpfs, where the container made its
+/// host key when it started (by hand, ssh is told to take any host key).
 fn hand_key_in(id: &str, key: &Path) -> Result<Cmd, DynError> {
     let public = fs::read_to_string(key.with_extension("pub"))?;
     Ok(cmd::new("docker")
         .args(["exec", id, "sh", "-c"])
-        .arg(
-            "printf '%s\\n' \"$1\" > /run/redock/authorized_keys && \
-             ssh-keygen -q -t ed25519 -N '' -f /run/redock/ssh_host_ed25519_key",
-        )
+        .arg("printf '%s\\n' \"$1\" > /run/redock/authorized_keys")
         .args(["sh", public.trim()]))
 }
 

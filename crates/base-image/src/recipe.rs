@@ -26,27 +26,47 @@ impl Step {
     }
 }
 
-/// The init script, the image's command: it starts sshd as soon as redock
-/// has handed the host key in (see [`crate::KEYS_DIR`]; a stop empties that
-/// tmpfs, so this waits again after every start) and hands PID 1 to
-/// supervisord at once, which reaps orphans, is sshd's parent and runs the
-/// user's own services from /etc/supervisor/conf.d. Both log to the
-/// container's output.
+/// The init script, the image's command: it makes the host key on the
+/// tmpfs [`crate::KEYS_DIR`] redock mounts on every container it starts
+/// (a stop empties it, so this happens after every start) and starts sshd
+/// at once, while redock hands its public key in, then hands PID 1 to
+/// supervisord, which reaps orphans, is sshd's parent and runs the user's
+/// own services from /etc/supervisor/conf.d. Both log to the container's
+/// output. Without that tmpfs it makes no key (it would be saved with the
+/// container) and sshd waits for one.
 pub(crate) const INIT_SCRIPT: &str = r#"#!/bin/sh
 # redock's container command (installed by redock's base recipe).
 set -e
 mkdir -p /run/sshd
 chmod 0755 /run/sshd
-# redock writes its public key and the host key onto the tmpfs /run/redock
-# right after the container starts (no image ever holds them); sshd starts
-# once the host key is there. sshd stays in the foreground with its log on
-# stderr, so that its log is the container's output (`redock logs`) next to
-# supervisord's; supervisord, PID 1 from the last line on, is its parent.
-# It looks every 10 ms for 5 s, then every second: a container not started
-# by redock (plain `docker run`) waits without costing anything.
+keys=/run/redock
+key=$keys/ssh_host_ed25519_key
+# The host key is made on the tmpfs redock mounts on /run/redock (no image
+# ever holds it), and only there: in a container without it (plain `docker
+# run`) the key would be saved with the container. redock's key hand-in
+# makes one the same way when it comes first; the first link wins, and
+# sshd reads the key that won.
+on_tmpfs=
+while read -r _ point type _; do
+    if [ "$point" = "$keys" ] && [ "$type" = tmpfs ]; then on_tmpfs=1; fi
+done < /proc/mounts
+if [ -n "$on_tmpfs" ] && [ ! -s "$key" ]; then
+    (
+        umask 077
+        rm -f "$key.init" "$key.init.pub"
+        ssh-keygen -q -t ed25519 -N '' -f "$key.init" < /dev/null
+        ln "$key.init" "$key" 2>/dev/null || :
+        rm -f "$key.init" "$key.init.pub"
+    ) || :
+fi
+# sshd stays in the foreground with its log on stderr, so that its log is
+# the container's output (`redock logs`) next to supervisord's;
+# supervisord, PID 1 from the last line on, is its parent. Without a key
+# it looks every 10 ms for 5 s, then every second, without costing
+# anything.
 (
     n=0
-    while [ ! -s /run/redock/ssh_host_ed25519_key ]; do
+    while [ ! -s "$key" ]; do
         if [ "$n" -lt 500 ]; then n=$((n + 1)); sleep 0.01; else sleep 1; fi
     done
     exec /usr/sbin/sshd -D -e
@@ -708,14 +728,24 @@ mod tests {
     }
 
     #[test]
-    fn init_script_waits_for_the_host_key_then_runs_sshd_beside_supervisord() {
-        assert!(!INIT_SCRIPT.contains("ssh-keygen"));
-        let wait = INIT_SCRIPT
-            .find(&format!("while [ ! -s {} ]; do", crate::HOST_KEY))
-            .unwrap();
+    fn init_script_makes_the_host_key_on_the_tmpfs_then_runs_sshd_beside_supervisord() {
+        let key = format!("keys={}\nkey=$keys/ssh_host_ed25519_key\n", crate::KEYS_DIR);
+        assert!(INIT_SCRIPT.contains(&key));
+        assert_eq!(
+            format!("{}/ssh_host_ed25519_key", crate::KEYS_DIR),
+            crate::HOST_KEY
+        );
+        let tmpfs = INIT_SCRIPT.find(r#"[ "$type" = tmpfs ]"#).unwrap();
+        let made = INIT_SCRIPT.find(r#"ln "$key.init" "$key""#).unwrap();
+        let wait = INIT_SCRIPT.find(r#"while [ ! -s "$key" ]; do"#).unwrap();
         let sshd = INIT_SCRIPT.find("exec /usr/sbin/sshd -D -e").unwrap();
         let supervisord = INIT_SCRIPT.find("exec supervisord -n").unwrap();
-        assert!(wait < sshd && sshd < supervisord);
+        assert!(tmpfs < made && made < wait && wait < sshd && sshd < supervisord);
+        let status = std::process::Command::new("sh")
+            .args(["-n", "-c", INIT_SCRIPT])
+            .status()
+            .unwrap();
+        assert!(status.success());
     }
 
     #[test]

@@ -93,6 +93,11 @@ pub struct ContainerRecord {
     /// The image the container was started from.
     #[serde(default)]
     pub image: String,
+    /// The id of that image when the container was started, which `kill`
+    /// checks for a name after the container is gone. A record written
+    /// before it was kept has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
     /// The host name inside the container.
     #[serde(default)]
     pub hostname: String,
@@ -374,6 +379,8 @@ fn migrate_v0(
                     name: text(&["name"]),
                     container_id: text(&["container_id", "id"]),
                     image: text(&["image", "image_id"]),
+                    // Whatever the original recorded is not known to be an id.
+                    image_id: None,
                     hostname: text(&["hostname"]),
                     alias: text(&["alias", "ssh_alias"]),
                     transport: text(&["transport"]),
@@ -434,6 +441,7 @@ mod tests {
             name: name.to_string(),
             container_id: id.to_string(),
             image: name.to_string(),
+            image_id: None,
             hostname: "web".to_string(),
             alias: "web-container".to_string(),
             transport: "tcp".to_string(),
