@@ -5,7 +5,6 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use docker_exec::{ContainerInfo, ContainerState, CreateSpec, ImageInfo, PsEntry, Removed};
@@ -627,7 +626,7 @@ impl<'a> Container<'a> {
     ) -> Result<(Endpoint, String)> {
         let docker = &self.ctx.docker;
         let ready = |key_file| match running {
-            Some(info) => self.running_endpoint(info, &NEVER),
+            Some(info) => self.running_endpoint(info),
             None => self.wait_ready(id, transport, key_file),
         };
         match layout {
@@ -635,7 +634,7 @@ impl<'a> Container<'a> {
                 // The hand-in would change the container: a dry run reads
                 // what it would find. A container set up already holds the
                 // key and a host key; one the engine restarted holds neither.
-                let host_key = keys::read_host_key(docker, id, &keys::tmpfs_host_key());
+                let host_key = keys::read_tmpfs_host_key(docker, id);
                 if host_key.is_err() || !keys::holds(docker, id, public_key) {
                     crate::dry::note(keys::hand_in_plan(layout));
                 }
@@ -643,44 +642,36 @@ impl<'a> Container<'a> {
                 Ok((ready(None)?, host_key))
             }
             Layout::Tmpfs => {
-                // sshd comes up by itself (the init script makes the host
-                // key at boot; that of the previous recipe waits for the
-                // hand-in's): its banner is waited for while the key goes
-                // in, and a new container's port is asked for first. None
-                // of them needs the others, and a start saves their time.
-                let given_up = AtomicBool::new(false);
-                let (handed, reached) = std::thread::scope(|scope| {
-                    let reach = (transport == Transport::Tcp).then(|| {
-                        scope.spawn(|| match running {
-                            Some(info) => Some(self.running_endpoint(info, &given_up)),
-                            None => match docker.inspect_container(id) {
-                                Ok(Some(info)) if info.is_running() => {
-                                    Some(self.running_endpoint(&info, &given_up))
-                                }
-                                // Told by `wait_ready` below.
-                                _ => None,
-                            },
-                        })
-                    });
+                // A new container's port is asked for while the key goes
+                // in: neither needs the other, and a start saves a call's
+                // time. The hand-in also says whether sshd listens in the
+                // container (it starts at boot, once the init script has
+                // made the host key): then its published port leads there,
+                // and no banner is waited for (each look makes sshd start
+                // a process).
+                let (handed, inspected) = std::thread::scope(|scope| {
+                    let inspect = (running.is_none() && transport == Transport::Tcp)
+                        .then(|| scope.spawn(|| docker.inspect_container(id)));
                     let handed = keys::hand_in(docker, id, public_key);
-                    if handed.is_err() {
-                        given_up.store(true, Ordering::Relaxed);
-                    }
-                    (handed, reach.and_then(joined))
+                    (handed, inspect.map(joined))
                 });
-                let host_key = match handed {
-                    Ok(key) => key,
+                let handed = match handed {
+                    Ok(handed) => handed,
                     // A container that died at once is told with its output.
                     Err(error) => match docker.inspect_container(id)? {
                         Some(info) if info.is_running() => return Err(error),
                         _ => return Err(self.timeout_error(id)),
                     },
                 };
-                let endpoint = match reached {
-                    Some(endpoint) => endpoint?,
-                    None => ready(None)?,
+                let inspected = inspected.and_then(|asked| asked.ok().flatten());
+                let endpoint = match running.or(inspected.as_ref()) {
+                    Some(info) if info.is_running() && handed.listening => {
+                        self.endpoint_of(info, transport)?
+                    }
+                    Some(info) if info.is_running() => self.running_endpoint(info)?,
+                    _ => ready(None)?,
                 };
-                Ok((endpoint, host_key))
+                Ok((endpoint, handed.host_key))
             }
             Layout::InImage { .. } => {
                 let authorized = keys::authorize_in_image(docker, id, public_key);
@@ -727,7 +718,7 @@ impl<'a> Container<'a> {
                 }
                 let addr = loopback_ssh_port(&info)?;
                 let endpoint = self.endpoint_of(&info, transport)?;
-                match readiness::wait_for_banner(docker, id, addr, deadline, &NEVER)? {
+                match readiness::wait_for_banner(docker, id, addr, deadline)? {
                     true => Ok(endpoint),
                     false => Err(self.timeout_error(id)),
                 }
@@ -744,12 +735,11 @@ impl<'a> Container<'a> {
 
     /// [`Container::ssh_endpoint`] of a container that was running when
     /// `info` was read, with the tcp transport.
-    /// It gives up, with the timeout's error, when `given_up` is set.
-    fn running_endpoint(&self, info: &ContainerInfo, given_up: &AtomicBool) -> Result<Endpoint> {
+    fn running_endpoint(&self, info: &ContainerInfo) -> Result<Endpoint> {
         let deadline = Instant::now() + self.timeout;
         let addr = loopback_ssh_port(info)?;
         let endpoint = self.endpoint_of(info, Transport::Tcp)?;
-        match readiness::wait_for_banner(&self.ctx.docker, &info.id, addr, deadline, given_up)? {
+        match readiness::wait_for_banner(&self.ctx.docker, &info.id, addr, deadline)? {
             true => Ok(endpoint),
             false => Err(self.timeout_error(&info.id)),
         }
@@ -1456,9 +1446,6 @@ fn ensure_base_known(ctx: &Context, known: Option<Option<ImageInfo>>) -> Result<
     let id = crate::base::ensure_known(ctx, &options, known)?;
     Ok((options.target, id))
 }
-
-/// A wait nothing gives up.
-static NEVER: AtomicBool = AtomicBool::new(false);
 
 /// What [`Container::remove_recorded`] found besides the container it
 /// removed.

@@ -122,16 +122,17 @@ fn hand_in_script(
     host_key: &str,
     authorized: &str,
     mounts: &str,
+    net: &str,
 ) -> String {
     let public_key = word(public_key);
     let (dir, mounts) = (word(dir), word(mounts));
     let authorized_new = word(&format!("{authorized}.new"));
-    let (key, public) = (word(host_key), word(&format!("{host_key}.pub")));
-    let (key_new, key_new_public, public_new) = (
+    let key = word(host_key);
+    let (key_new, key_new_public) = (
         word(&format!("{host_key}.new")),
         word(&format!("{host_key}.new.pub")),
-        word(&format!("{host_key}.pub.new")),
     );
+    let (tcp, tcp6) = (word(&format!("{net}/tcp")), word(&format!("{net}/tcp6")));
     let authorized = word(authorized);
     format!(
         r#"set -e
@@ -153,16 +154,43 @@ if [ ! -s {key} ]; then
     ln {key_new} {key} 2>/dev/null || :
     rm -f {key_new} {key_new_public}
 fi
-ssh-keygen -y -f {key} > {public_new}
-mv -f {public_new} {public}
-cat {public}
+ssh-keygen -y -f {key}
+listening() {{
+    for table in {tcp} {tcp6}; do
+        [ -r "$table" ] || continue
+        while read -r _ address _ state _; do
+            case "$address" in
+                *:0016) if [ "$state" = 0A ]; then return 0; fi ;;
+            esac
+        done < "$table"
+    done
+    return 1
+}}
+n=0
+while ! listening; do
+    if [ "$n" -ge 400 ]; then exit 0; fi
+    n=$((n + 1))
+    sleep 0.005
+done
+echo listening
 "#
     )
 }
 
+/// What the hand-in found in the container.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct HandedIn {
+    /// The host public key, to pin.
+    pub(crate) host_key: String,
+    /// Whether sshd listened on port 22 when the hand-in ended (it waits
+    /// up to about 3 seconds): the container's own sockets say so without
+    /// a connection, each of which makes sshd start a process.
+    pub(crate) listening: bool,
+}
+
 /// Hands `public_key` in to the running container `id` and returns its host
 /// public key: one `docker exec -i`, for the [`Layout::Tmpfs`] layout.
-pub(crate) fn hand_in(docker: &Docker, id: &str, public_key: &str) -> Result<String> {
+pub(crate) fn hand_in(docker: &Docker, id: &str, public_key: &str) -> Result<HandedIn> {
     let public_key = one_line(public_key)?;
     let script = hand_in_script(
         public_key,
@@ -170,19 +198,41 @@ pub(crate) fn hand_in(docker: &Docker, id: &str, public_key: &str) -> Result<Str
         HOST_KEY,
         AUTHORIZED_KEYS,
         "/proc/mounts",
+        "/proc/net",
     );
     let out = docker.exec(id, &["/bin/sh", "-s"], Some(script.as_bytes()))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let host_key = stdout.trim();
-    if out.status != 0 || !host_key.starts_with("ssh-ed25519 ") || host_key.contains('\n') {
-        return Err(Error::other(format!(
+    match (out.status, handed_in(&stdout)) {
+        (0, Some(handed)) => Ok(handed),
+        _ => Err(Error::other(format!(
             "cannot hand redock's key to the container {} (exit status {}): {}",
             name::summarize_id(id),
             out.status,
             String::from_utf8_lossy(&out.stderr).trim()
-        )));
+        ))),
     }
-    Ok(host_key.to_string())
+}
+
+/// The hand-in script's output: the host public key on a line, then
+/// `listening` when sshd listens.
+fn handed_in(stdout: &str) -> Option<HandedIn> {
+    let mut lines = stdout.lines();
+    let host_key = lines.next()?.trim();
+    if !host_key.starts_with("ssh-ed25519 ") {
+        return None;
+    }
+    let listening = match lines.next() {
+        None => false,
+        Some("listening") => true,
+        Some(_) => return None,
+    };
+    match lines.next() {
+        None => Some(HandedIn {
+            host_key: host_key.to_string(),
+            listening,
+        }),
+        Some(_) => None,
+    }
 }
 
 /// The host key a dry run pins where the container has none yet.
@@ -210,14 +260,23 @@ pub(crate) fn holds(docker: &Docker, id: &str, public_key: &str) -> bool {
         })
 }
 
-/// The host public key on the tmpfs of the [`Layout::Tmpfs`] layout.
-pub(crate) fn tmpfs_host_key() -> String {
-    format!("{HOST_KEY}.pub")
+/// Reads the host public key on the tmpfs of the running container `id`
+/// (the [`Layout::Tmpfs`] layout), from its private key, which a dry run
+/// may do: it changes nothing.
+pub(crate) fn read_tmpfs_host_key(docker: &Docker, id: &str) -> Result<String> {
+    let out = docker.exec(id, &["ssh-keygen", "-y", "-f", HOST_KEY], None)?;
+    match handed_in(&String::from_utf8_lossy(&out.stdout)) {
+        Some(read) if out.status == 0 => Ok(read.host_key),
+        _ => Err(Error::other(format!(
+            "cannot read the host key {HOST_KEY} of the container {}: {}",
+            name::summarize_id(id),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))),
+    }
 }
 
 /// Reads the host public key at `path` in the running container `id`: in
-/// the image ([`IMAGE_HOST_KEY`]) for the [`Layout::InImage`] layout, or on
-/// the tmpfs for a dry run, which may not hand a key in.
+/// the image ([`IMAGE_HOST_KEY`]) for the [`Layout::InImage`] layout.
 pub(crate) fn read_host_key(docker: &Docker, id: &str, path: &str) -> Result<String> {
     let out = docker.exec(id, &["cat", path], None)?;
     if out.status != 0 {
@@ -335,6 +394,14 @@ mod tests {
             ),
         )
         .unwrap();
+        // sshd listens on port 22, on IPv6 only.
+        let net = dir.with_extension("net");
+        std::fs::create_dir_all(&net).unwrap();
+        std::fs::write(
+            net.join("tcp6"),
+            "  sl  local_address                         remote_address                        st\n   0: 00000000000000000000000000000000:0016 00000000000000000000000000000000:0000 0A\n",
+        )
+        .unwrap();
         let d = dir.display().to_string();
         let script = hand_in_script(
             public_key,
@@ -342,6 +409,7 @@ mod tests {
             &format!("{d}/ssh_host_ed25519_key"),
             &format!("{d}/authorized_keys"),
             &mounts.display().to_string(),
+            &net.display().to_string(),
         );
         let mut child = Command::new("sh")
             .arg("-s")
@@ -374,6 +442,7 @@ mod tests {
         );
         let host = String::from_utf8(first.stdout).unwrap();
         assert!(host.starts_with("ssh-ed25519 "), "{host}");
+        assert!(host.ends_with("\nlistening\n"), "{host}");
         assert_eq!(mode(&dir), 0o700);
         let authorized = dir.join("authorized_keys");
         assert_eq!(
@@ -397,14 +466,7 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
-        assert_eq!(
-            names,
-            [
-                "authorized_keys",
-                "ssh_host_ed25519_key",
-                "ssh_host_ed25519_key.pub"
-            ]
-        );
+        assert_eq!(names, ["authorized_keys", "ssh_host_ed25519_key"]);
 
         // Emptied, as a stop empties a tmpfs: a new host key.
         for name in &names {
@@ -439,8 +501,25 @@ mod tests {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        assert_eq!(String::from_utf8(out.stdout).unwrap(), public);
+        let handed = handed_in(&String::from_utf8(out.stdout).unwrap()).unwrap();
+        assert_eq!(handed.host_key, public.trim());
+        assert!(handed.listening);
         assert_eq!(std::fs::read(&key).unwrap(), before);
+    }
+
+    #[test]
+    fn the_hand_in_output_is_a_host_key_then_maybe_listening() {
+        let key = "ssh-ed25519 AAAAC3Nz root@web";
+        let read = |out: &str| handed_in(out).map(|h| (h.host_key, h.listening));
+        assert_eq!(read(&format!("{key}\n")), Some((key.into(), false)));
+        assert_eq!(
+            read(&format!("{key}\nlistening\n")),
+            Some((key.into(), true))
+        );
+        assert_eq!(read(""), None);
+        assert_eq!(read("ssh-rsa AAAA\n"), None);
+        assert_eq!(read(&format!("{key}\nsomething else\n")), None);
+        assert_eq!(read(&format!("{key}\nlistening\nmore\n")), None);
     }
 
     #[test]

@@ -5,7 +5,6 @@
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use docker_exec::Docker;
@@ -15,14 +14,12 @@ use crate::error::{stop_if_interrupted, Result};
 /// Polls `addr`, where the container `id` publishes sshd, until sshd's
 /// banner comes or `deadline` passes; returns whether it came. Once a
 /// second it asks whether the container still runs, to fail fast when it
-/// died rather than wait out the deadline. It stops early, without the
-/// banner, when `given_up` is set (by a caller whose other work failed).
+/// died rather than wait out the deadline.
 pub(crate) fn wait_for_banner(
     docker: &Docker,
     id: &str,
     addr: SocketAddr,
     deadline: Instant,
-    given_up: &AtomicBool,
 ) -> Result<bool> {
     let mut next_check = Instant::now() + Duration::from_secs(1);
     loop {
@@ -31,7 +28,7 @@ pub(crate) fn wait_for_banner(
         }
         stop_if_interrupted()?;
         let now = Instant::now();
-        if now >= deadline || given_up.load(Ordering::Relaxed) {
+        if now >= deadline {
             return Ok(false);
         }
         if now >= next_check {

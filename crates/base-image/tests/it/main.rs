@@ -139,8 +139,9 @@ fn builds_a_base_image_from_debian() {
     );
     assert_eq!((status, out.as_str()), (0, "0\n0\n0\nnone\n700\n700\n"));
 
-    // Started as redock starts it, with the keys' tmpfs: sshd waits for
-    // the host key, supervisord is PID 1 at once.
+    // Started as redock starts it, with the keys' tmpfs: the init script
+    // makes the host key there and starts sshd at once, and supervisord is
+    // PID 1.
     let name = unique("started");
     cleanup.containers.push(name.clone());
     let spec = CreateSpec {
@@ -158,17 +159,18 @@ fn builds_a_base_image_from_debian() {
             &[
                 "sh",
                 "-c",
-                "sleep 0.5; test -e /run/sshd.pid || echo waiting; tr '\\0' ' ' < /proc/1/cmdline",
+                "for i in $(seq 1 100); do [ -s /run/sshd.pid ] && break; sleep 0.05; done; \
+                 test -s /run/sshd.pid && echo sshd; ls /run/redock; tr '\\0' ' ' < /proc/1/cmdline",
             ],
             None,
         )
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.starts_with("waiting\n"), "{text}");
+    assert!(text.starts_with("sshd\nssh_host_ed25519_key\n"), "{text}");
     assert!(text.contains("supervisord -n"), "{text}");
 
-    // A client key and the host key handed in as redock does (onto the
-    // tmpfs): sshd starts, reads them there, and refuses passwords.
+    // A client key handed in as redock does (onto the tmpfs): sshd reads
+    // it and its host key there, and refuses passwords.
     let keys = tempfile::tempdir().unwrap();
     let key = keys.path().join("id_ed25519");
     let status = std::process::Command::new("ssh-keygen")
@@ -179,8 +181,7 @@ fn builds_a_base_image_from_debian() {
     assert!(status.success());
     let public = std::fs::read(key.with_extension("pub")).unwrap();
     let hand_in = format!(
-        "cat > {AUTHORIZED_KEYS} && ssh-keygen -q -t ed25519 -N '' -f {HOST_KEY} && \
-         for i in $(seq 1 100); do [ -s /run/sshd.pid ] && break; sleep 0.05; done; \
+        "cat > {AUTHORIZED_KEYS} && test -s {HOST_KEY} && \
          sshd -T | grep -Ei '^(passwordauthentication|kbdinteractiveauthentication|permitrootlogin|pubkeyauthentication|usepam|hostkey|authorizedkeysfile) '"
     );
     let out = docker
