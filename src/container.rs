@@ -33,6 +33,9 @@ pub mod labels {
     /// The engine the container was started on, as `status` shows it:
     /// `default`, a context's name or a `DOCKER_HOST` value.
     pub const ENGINE: &str = "io.redock.engine";
+    /// On a container `start` made early (see `Early`): a mark of the run
+    /// that made it, by which that run knows it for its own.
+    pub const EARLY: &str = "io.redock.early";
 }
 
 /// How long `start` looks for the container that holds its name.
@@ -283,19 +286,45 @@ impl<'a> Container<'a> {
         // image are looked for meanwhile (all three only read, and a start
         // saves two calls' time). A recorded NAME, most likely running, is
         // not made to pay for them.
-        let (listed, named, base) = std::thread::scope(|scope| {
+        // Its container is also made meanwhile, from the image it most
+        // likely starts from, and started only if the answers agree (see
+        // `Early`).
+        let early = (!recorded).then(|| self.early(transport)).flatten();
+        let (listed, named, base, made) = std::thread::scope(|scope| {
             let named = (!recorded).then(|| scope.spawn(|| self.find_named_image()));
             let base = (!recorded).then(|| scope.spawn(|| ctx.docker.image_inspect(BASE_IMAGE)));
+            let made = early
+                .as_ref()
+                .map(|early| scope.spawn(|| ctx.docker.create(&early.spec)));
             (
                 ctx.containers(),
                 named.map(joined),
                 // An error is left for `ensure_base` to meet again.
                 base.and_then(|asked| joined(asked).ok()),
+                made.map(joined),
             )
         });
+        // What was made early is removed on every way out but its start.
+        let made = match (early, made) {
+            (Some(early), Some(made)) => self.made_early(early, made)?,
+            _ => None,
+        };
         let (mine, others): (Vec<PsEntry>, Vec<PsEntry>) = listed?
             .into_iter()
+            .filter(|c| made.as_ref().is_none_or(|(_, guard)| guard.id != c.id))
             .partition(|c| c.labels.get(labels::NAME) == Some(&self.image.name()));
+        let made = match made {
+            Some((early, guard)) => match self.confirmed(&early, &mine, &others, &named, &base) {
+                Some(image_id) => Some((early, guard, image_id)),
+                None => {
+                    let mut guard = guard;
+                    guard.armed = false;
+                    ctx.docker.rm(&guard.id)?;
+                    None
+                }
+            },
+            None => None,
+        };
         // The key pair (and REDOCK_HOME) before any container is touched.
         let public_key = ctx.home.public_key()?;
         // What killed runs left in REDOCK_HOME goes now.
@@ -307,6 +336,16 @@ impl<'a> Container<'a> {
             first,
         ) {
             (Action::Create, _) => {
+                if let Some((early, guard, image_id)) = made {
+                    return self.finish_created(
+                        guard,
+                        early.transport,
+                        early.layout,
+                        &image_id,
+                        early.own,
+                        &public_key,
+                    );
+                }
                 let named = match named {
                     Some(named) => named?,
                     None => self.find_named_image()?,
@@ -361,7 +400,10 @@ impl<'a> Container<'a> {
         let fresh = outcome != Outcome::Reused;
         let include = self.setup_ssh_access(
             &info.id,
-            &info.image_id,
+            Made {
+                image_id: &info.image_id,
+                own: None,
+            },
             &alias,
             &hostname,
             &endpoint,
@@ -433,30 +475,9 @@ impl<'a> Container<'a> {
             None if ctx.docker.engine_is_remote()? => Transport::Exec,
             None => Transport::Tcp,
         };
+        let own = named.is_some();
         let (image, layout, image_id) = self.image_to_start(named, base)?;
-
-        let mut spec = CreateSpec {
-            image,
-            name: Some(self.docker_name()),
-            hostname: Some(self.hostname.clone()),
-            publish_ssh_on_loopback: chosen == Transport::Tcp,
-            tmpfs: layout.tmpfs(),
-            ..CreateSpec::default()
-        };
-        spec.labels = BTreeMap::from([
-            (labels::NAME.to_string(), self.image.name()),
-            (labels::HOSTNAME.to_string(), self.hostname.clone()),
-            (labels::ALIAS.to_string(), alias.clone()),
-            (labels::TRANSPORT.to_string(), chosen.as_str().to_string()),
-            (
-                labels::HOME.to_string(),
-                ctx.home.dir().display().to_string(),
-            ),
-            (
-                labels::ENGINE.to_string(),
-                ctx.docker.endpoint().to_string(),
-            ),
-        ]);
+        let spec = self.create_spec(image, &alias, chosen, layout);
         let id = match ctx.docker.create(&spec) {
             Ok(id) => id,
             Err(err) if err.kind() == &docker_exec::ErrorKind::NameInUse => {
@@ -470,27 +491,86 @@ impl<'a> Container<'a> {
         // The engine gave this run the container's name, which holds the
         // alias: the alias's Host block and pinned key are this run's to
         // undo as well.
-        let mut guard = Guard {
+        let guard = Guard {
             ctx,
-            id: id.clone(),
-            alias: alias.clone(),
+            id,
+            alias,
             armed: true,
         };
+        self.finish_created(guard, chosen, layout, &image_id, own, public_key)
+    }
+
+    /// What `docker create` is given for a new container of this NAME from
+    /// `image`, reached by `transport`, sshd finding its keys as `layout`
+    /// says.
+    fn create_spec(
+        &self,
+        image: String,
+        alias: &str,
+        transport: Transport,
+        layout: Layout,
+    ) -> CreateSpec {
+        let ctx = &*self.ctx;
+        let mut spec = CreateSpec {
+            image,
+            name: Some(self.docker_name()),
+            hostname: Some(self.hostname.clone()),
+            publish_ssh_on_loopback: transport == Transport::Tcp,
+            tmpfs: layout.tmpfs(),
+            ..CreateSpec::default()
+        };
+        spec.labels = BTreeMap::from([
+            (labels::NAME.to_string(), self.image.name()),
+            (labels::HOSTNAME.to_string(), self.hostname.clone()),
+            (labels::ALIAS.to_string(), alias.to_string()),
+            (
+                labels::TRANSPORT.to_string(),
+                transport.as_str().to_string(),
+            ),
+            (
+                labels::HOME.to_string(),
+                ctx.home.dir().display().to_string(),
+            ),
+            (
+                labels::ENGINE.to_string(),
+                ctx.docker.endpoint().to_string(),
+            ),
+        ]);
+        spec
+    }
+
+    /// Starts the container `guard` holds, just made from the image
+    /// `image_id` (NAME's `own`, or the base image), and sets up its SSH
+    /// access; a failure removes it and what was written for it.
+    fn finish_created(
+        &self,
+        mut guard: Guard<'_>,
+        transport: Transport,
+        layout: Layout,
+        image_id: &str,
+        own: bool,
+        public_key: &str,
+    ) -> Result<Running> {
+        let ctx = &*self.ctx;
+        let (id, alias) = (guard.id.clone(), guard.alias.clone());
         ctx.docker.start(&id)?;
         if ctx.dry_run {
             guard.armed = false;
-            return self.plan_ssh_access(id, alias, chosen, Outcome::Created, layout);
+            return self.plan_ssh_access(id, alias, transport, Outcome::Created, layout);
         }
         self.tell_refresh(layout);
-        let (endpoint, host_key) = self.reach(&id, layout, chosen, public_key, None)?;
+        let (endpoint, host_key) = self.reach(&id, layout, transport, public_key, None)?;
         let include = self.setup_ssh_access(
             &id,
-            &image_id,
+            Made {
+                image_id,
+                own: Some(own),
+            },
             &alias,
             &self.hostname,
             &endpoint,
             &host_key,
-            chosen,
+            transport,
             true,
         )?;
         guard.armed = false;
@@ -501,6 +581,126 @@ impl<'a> Container<'a> {
             outcome: Outcome::Created,
             include,
         })
+    }
+
+    /// What `start` makes early for a NAME with no record: a container of
+    /// the image it started from last (its own, when a commit made one, or
+    /// the base image), or `None` where that cannot be told without the
+    /// engine (a dry run, an alias another engine's container has, an
+    /// engine whose kind must be asked, base settings that do not read).
+    fn early(&self, transport: Option<Transport>) -> Option<Early> {
+        let ctx = &*self.ctx;
+        if ctx.dry_run {
+            return None;
+        }
+        let alias = self.ssh_alias();
+        self.check_alias_free_elsewhere(&alias).ok()?;
+        let transport = match transport {
+            Some(t) => t,
+            None if ctx.docker.engine_is_remote().ok()? => Transport::Exec,
+            None => Transport::Tcp,
+        };
+        let options = base_image::BuildOptions::default();
+        let options = crate::base::options(&ctx.home, options, &Default::default()).ok()?;
+        if options.target != BASE_IMAGE {
+            return None;
+        }
+        let own = ctx
+            .load_state()
+            .ok()?
+            .own_images
+            .contains(&self.image.name());
+        let image = match own {
+            true => self.image.name(),
+            false => options.target.clone(),
+        };
+        // Made from an image of this recipe, whose keys are on the tmpfs.
+        let layout = Layout::Tmpfs;
+        let mut spec = self.create_spec(image, &alias, transport, layout);
+        // Never one a registry has: the NAME may have no image any more.
+        spec.local_image_only = true;
+        let nonce = nonce();
+        spec.labels.insert(labels::EARLY.to_string(), nonce.clone());
+        Some(Early {
+            spec,
+            layout,
+            own,
+            transport,
+            recipe: options.recipe_version(),
+            nonce,
+        })
+    }
+
+    /// The container made early, held by a guard that removes it, when
+    /// `made` made one. A refusal (the name is taken, there is no such
+    /// image, a CLI without `--pull`) leaves the start to go on as if it
+    /// had not been tried. A create cut off by its deadline or a signal
+    /// may have made it all the same: the one under this run's docker name
+    /// that carries this run's mark goes, and the start fails as it would
+    /// have.
+    fn made_early(
+        &self,
+        early: Early,
+        made: docker_exec::Result<String>,
+    ) -> Result<Option<(Early, Guard<'_>)>> {
+        use docker_exec::ErrorKind::*;
+        let ctx = &*self.ctx;
+        let error = match made {
+            Ok(id) => {
+                let guard = Guard {
+                    ctx,
+                    id,
+                    alias: self.ssh_alias(),
+                    armed: true,
+                };
+                return Ok(Some((early, guard)));
+            }
+            Err(error) => error,
+        };
+        if matches!(
+            error.kind(),
+            NameInUse | NoSuchObject | CliNotFound | EngineUnreachable | PermissionDenied
+        ) {
+            return Ok(None);
+        }
+        if let Ok(Some(info)) = ctx.docker.inspect_container(&self.docker_name()) {
+            if info.labels.get(labels::EARLY) == Some(&early.nonce) {
+                let _ = ctx.docker.rm(&info.id);
+            }
+        }
+        match error.kind() {
+            Timeout | Interrupted => Err(error.into()),
+            _ => Ok(None),
+        }
+    }
+
+    /// Whether what the engine answered agrees with what was made early:
+    /// no container of the NAME, the alias free, and the image the NAME
+    /// starts from the one it was made from (its own, of this recipe's
+    /// layout; or the base image, current, when it has none). Returns that
+    /// image's id.
+    fn confirmed(
+        &self,
+        early: &Early,
+        mine: &[PsEntry],
+        others: &[PsEntry],
+        named: &Option<Result<Option<ImageInfo>>>,
+        base: &Option<Option<ImageInfo>>,
+    ) -> Option<String> {
+        if !mine.is_empty() || check_alias_free(&self.ssh_alias(), others).is_err() {
+            return None;
+        }
+        match (early.own, named, base) {
+            (true, Some(Ok(Some(info))), _) if Layout::of(&info.labels) == early.layout => {
+                Some(info.id.clone())
+            }
+            (false, Some(Ok(None)), Some(Some(info)))
+                if info.labels.get(base_image::RECIPE_LABEL) == Some(&early.recipe) =>
+            {
+                Some(info.id.clone())
+            }
+            _ => None,
+        }
     }
 
     /// Refuses an alias that a container on another engine has: one user
@@ -786,7 +986,7 @@ impl<'a> Container<'a> {
     fn setup_ssh_access(
         &self,
         id: &str,
-        image_id: &str,
+        made: Made<'_>,
         alias: &str,
         hostname: &str,
         endpoint: &Endpoint,
@@ -809,7 +1009,7 @@ impl<'a> Container<'a> {
             name: self.image.name(),
             container_id: id.to_string(),
             image: self.image.name(),
-            image_id: Some(image_id.to_string()).filter(|id| !id.is_empty()),
+            image_id: Some(made.image_id.to_string()).filter(|id| !id.is_empty()),
             hostname: hostname.to_string(),
             alias: alias.to_string(),
             transport: transport.as_str().to_string(),
@@ -821,6 +1021,12 @@ impl<'a> Container<'a> {
             engine: Some(ctx.engine_record()),
         };
         ctx.update_state(|state| {
+            // Where a new container came from is where the next comes from.
+            match made.own {
+                Some(true) => state.own_images.insert(record.name.clone()),
+                Some(false) => state.own_images.remove(&record.name),
+                None => false,
+            };
             state.containers.insert(record.name.clone(), record);
         })?;
         Ok(include)
@@ -925,6 +1131,7 @@ impl<'a> Container<'a> {
             labels::TRANSPORT,
             labels::HOME,
             labels::ENGINE,
+            labels::EARLY,
         ];
         let mut changes = if squash {
             let image = self
@@ -989,6 +1196,11 @@ impl<'a> Container<'a> {
         if docker.is_dry_run() {
             return Ok(id);
         }
+        // The next container of NAME is made from this image: `start`
+        // makes it early (see `Early`). Only a hint: its loss costs time.
+        let _ = self.ctx.update_state(|state| {
+            state.own_images.insert(name.clone());
+        });
         if let Some(image) = docker.image_inspect(&id)? {
             // overlay2 refuses to mount more than 127 layers.
             if image.layers >= 100 {
@@ -1445,6 +1657,46 @@ fn ensure_base_known(ctx: &Context, known: Option<Option<ImageInfo>>) -> Result<
     let known = known.filter(|_| options.target == BASE_IMAGE);
     let id = crate::base::ensure_known(ctx, &options, known)?;
     Ok((options.target, id))
+}
+
+/// A container `start` makes while it asks the engine what exists, for a
+/// NAME with no record (which most likely needs a new one): made from the
+/// image the NAME started from last, it is started only when the answers
+/// agree ([`Container::confirmed`]), and removed otherwise. A start saves
+/// the time of those answers. It is never started before then, so nothing
+/// of the user's is ever in one that goes.
+struct Early {
+    spec: CreateSpec,
+    layout: Layout,
+    /// Made from the NAME's own image, not the base image.
+    own: bool,
+    transport: Transport,
+    /// The recipe version the base image must have (when not `own`).
+    recipe: String,
+    /// The value of [`labels::EARLY`] on it.
+    nonce: String,
+}
+
+/// A mark no other run makes: 16 hex digits from the standard library's
+/// randomly keyed hasher, over the time and the process id.
+fn nonce() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    hasher.write_u128(now.as_nanos());
+    hasher.write_u32(std::process::id());
+    format!("{:016x}", hasher.finish())
+}
+
+/// The image a container was made from, for its record and for the next
+/// start's early container.
+struct Made<'a> {
+    image_id: &'a str,
+    /// For a new container, whether it was made from the NAME's own image
+    /// (not the base image); `None` for one that existed.
+    own: Option<bool>,
 }
 
 /// What [`Container::remove_recorded`] found besides the container it

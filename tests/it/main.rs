@@ -4,6 +4,7 @@
 
 mod cli;
 mod dryrun;
+mod early;
 mod engine;
 mod engines;
 mod history;

@@ -245,7 +245,12 @@ pub fn check_committed_images_hold_no_key(sandbox: &Sandbox, transport: &str) {
     // What the search finds where the keys are copied into the image.
     let raw = format!("{name}-raw");
     sandbox.owns_image(&raw);
-    exec(sandbox, &id, "cp -a /run/redock /root/leak");
+    exec(
+        sandbox,
+        &id,
+        "cp -a /run/redock /root/leak && \
+         ssh-keygen -y -f /run/redock/ssh_host_ed25519_key > /root/leak/host.pub",
+    );
     sandbox.engine_ok(&["commit", &id, &raw]);
     exec(sandbox, &id, "rm -r /root/leak");
     assert_eq!(

@@ -20,8 +20,9 @@ pub const PS_FORMAT: &str = r#"{"ID":{{json .ID}},"Names":{{json .Names}},"Image
 
 /// Whether the call `args` (a vector from this module) only reads: the
 /// calls a dry run still makes. A command `exec` runs reads only when it is
-/// `cat FILE` or `test -s FILE` without input. Anything this does not know
-/// counts as a change.
+/// `cat FILE`, `test -s FILE` or `ssh-keygen -y -f FILE` (which prints a
+/// key's public half) without input. Anything this does not know counts as
+/// a change.
 pub fn reads_only(args: &[OsString]) -> bool {
     let words: Vec<&str> = args.iter().map(|a| a.to_str().unwrap_or("")).collect();
     match words.as_slice() {
@@ -30,7 +31,11 @@ pub fn reads_only(args: &[OsString]) -> bool {
         ["container", "inspect", ..] => true,
         ["context", "inspect", ..] => true,
         ["exec", container, rest @ ..] if !container.starts_with('-') => {
-            matches!(rest, ["cat", file] | ["test", "-s", file] if !file.starts_with('-'))
+            matches!(
+                rest,
+                ["cat", file] | ["test", "-s", file] | ["ssh-keygen", "-y", "-f", file]
+                    if !file.starts_with('-')
+            )
         }
         _ => false,
     }
@@ -72,6 +77,10 @@ pub fn create(spec: &CreateSpec) -> Vec<OsString> {
     if let Some(entrypoint) = &spec.entrypoint {
         args.push("--entrypoint".into());
         args.push(entrypoint.into());
+    }
+    if spec.local_image_only {
+        args.push("--pull".into());
+        args.push("never".into());
     }
     args.push(spec.image.as_str().into());
     args.extend(spec.command.iter().map(OsString::from));
@@ -342,6 +351,11 @@ mod tests {
                 &["test", "-s", "/etc/ssh/ssh_host_ed25519_key.pub"],
                 false,
             ),
+            exec(
+                "c",
+                &["ssh-keygen", "-y", "-f", "/run/redock/ssh_host_ed25519_key"],
+                false,
+            ),
         ];
         for args in reading {
             assert!(reads_only(&args), "{args:?}");
@@ -362,6 +376,9 @@ mod tests {
             exec("c", &["rm", "-rf", "/"], false),
             exec("c", &["cat"], true),
             exec("c", &["cat", "a", "b"], false),
+            exec("c", &["ssh-keygen", "-f", "k"], false),
+            exec("c", &["ssh-keygen", "-y", "-f", "-k"], false),
+            exec("c", &["ssh-keygen", "-y", "-f", "k"], true),
             exec("c", &["sh", "-c", "cat x"], false),
             exec("-i", &["cat", "x"], false),
             os(&["system", "prune"]),
@@ -435,6 +452,7 @@ mod tests {
             entrypoint: Some("/bin/sh".into()),
             interactive: true,
             tmpfs: vec!["/run/redock:mode=0700".into()],
+            local_image_only: true,
         };
         check(
             create(&spec),
@@ -455,6 +473,8 @@ mod tests {
                 "/run/redock:mode=0700",
                 "--entrypoint",
                 "/bin/sh",
+                "--pull",
+                "never",
                 "alice:web",
                 "sleep",
                 "infinity",

@@ -364,6 +364,9 @@ pub struct CreateSpec {
     /// `--tmpfs PATH[:OPTIONS]`: file systems in memory, which neither
     /// `commit` nor `export` captures and a stop empties.
     pub tmpfs: Vec<String>,
+    /// `--pull never`: only an image the engine has, never one fetched from
+    /// a registry (a CLI older than Docker 20.10 refuses the option).
+    pub local_image_only: bool,
 }
 
 /// Captured output of a finished command.

@@ -48,7 +48,7 @@
 //!   A corrupt file or one from a newer version is an [`Error`] and is never
 //!   overwritten: `update` fails before calling its closure.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
@@ -72,6 +72,12 @@ pub struct State {
     /// The redock containers, keyed by their `repository:tag` name.
     #[serde(default)]
     pub containers: BTreeMap<String, ContainerRecord>,
+    /// The names whose last container was made from an image of their own
+    /// (a commit made one), not from the base image: a hint, which the
+    /// engine's answer confirms, of the image their next container is made
+    /// from.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub own_images: BTreeSet<String>,
 }
 
 impl Default for State {
@@ -79,6 +85,7 @@ impl Default for State {
         State {
             version: CURRENT_VERSION,
             containers: BTreeMap::new(),
+            own_images: BTreeSet::new(),
         }
     }
 }

@@ -1,0 +1,166 @@
+//! A NAME with no record gets its container made while `start` asks the
+//! engine what exists, from the image it started from last (the state
+//! file's hint): started only when the engine's answers agree, removed when
+//! they do not, and the start then goes on as it would have (`cargo xtask
+//! ci` runs these).
+
+use crate::engine::base_image;
+use crate::lifecycle::{check_kill, ssh_ok};
+use crate::Sandbox;
+
+/// The value of the label `io.redock.early` on the container or image
+/// `object` (empty when it has none).
+fn early_mark(sandbox: &Sandbox, object: &str) -> String {
+    sandbox.engine_ok(&[
+        "inspect",
+        "-f",
+        "{{index .Config.Labels \"io.redock.early\"}}",
+        object,
+    ])
+}
+
+/// The state file as JSON, changed by `edit`.
+fn edit_state(sandbox: &Sandbox, edit: impl FnOnce(&mut serde_json::Value)) {
+    let path = sandbox.redock_home().join("state.json");
+    let mut state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut state);
+    std::fs::write(&path, serde_json::to_string_pretty(&state).unwrap()).unwrap();
+}
+
+fn hinted(sandbox: &Sandbox, name: &str) -> bool {
+    let path = sandbox.redock_home().join("state.json");
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    state["own_images"]
+        .as_array()
+        .is_some_and(|names| names.iter().any(|n| n == name))
+}
+
+/// The one container of the sandbox.
+fn only_container(sandbox: &Sandbox) -> String {
+    let ids = sandbox.container_ids();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    ids[0].clone()
+}
+
+/// commit → kill → start: the container is made early from the committed
+/// image, which the commit made the hint. With the hint lost (an image
+/// the state file does not know of), the one made early from the base
+/// image is removed and the start makes its container from the NAME's
+/// image all the same.
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn early_containers_come_from_the_image_the_name_starts_from() {
+    base_image();
+    let sandbox = Sandbox::new();
+    let (name, hostname) = sandbox.unique("early");
+    let alias = format!("{hostname}-container");
+    sandbox.owns_image(&name);
+
+    sandbox.redock(["start", "--no-ssh", &name]).success();
+    assert!(!early_mark(&sandbox, &only_container(&sandbox)).is_empty());
+    assert!(!hinted(&sandbox, &name));
+    ssh_ok(&sandbox, &alias, &["touch", "/root/committed"]);
+    sandbox.redock(["commit", &name]).success();
+    assert!(hinted(&sandbox, &name));
+    // The image keeps none of the container's marks.
+    assert_eq!(early_mark(&sandbox, &name), "");
+    sandbox.redock(["kill", &name]).success();
+
+    sandbox.redock(["start", "--no-ssh", &name]).success();
+    assert!(!early_mark(&sandbox, &only_container(&sandbox)).is_empty());
+    ssh_ok(&sandbox, &alias, &["test", "-f", "/root/committed"]);
+    sandbox.redock(["kill", &name]).success();
+
+    edit_state(&sandbox, |state| {
+        state["own_images"] = serde_json::json!([])
+    });
+    sandbox.redock(["start", "--no-ssh", &name]).success();
+    let id = only_container(&sandbox);
+    assert_eq!(early_mark(&sandbox, &id), "", "the early one was kept");
+    ssh_ok(&sandbox, &alias, &["test", "-f", "/root/committed"]);
+    assert!(hinted(&sandbox, &name));
+    check_kill(&sandbox, &name, &alias);
+}
+
+/// A hint whose image is gone (deleted): the early create finds no image,
+/// and the container comes from the base image; the hint goes.
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn an_early_create_of_a_deleted_image_falls_back_to_the_base() {
+    base_image();
+    let sandbox = Sandbox::new();
+    let (name, hostname) = sandbox.unique("early-gone");
+    let alias = format!("{hostname}-container");
+    sandbox.owns_image(&name);
+    sandbox.redock(["start", "--no-ssh", &name]).success();
+    ssh_ok(&sandbox, &alias, &["touch", "/root/committed"]);
+    sandbox.redock(["commit", &name]).success();
+    sandbox.redock(["kill", &name]).success();
+    sandbox.redock(["delete", &name]).success();
+    assert!(hinted(&sandbox, &name));
+
+    sandbox.redock(["start", "--no-ssh", &name]).success();
+    only_container(&sandbox);
+    ssh_ok(&sandbox, &alias, &["test", "!", "-e", "/root/committed"]);
+    assert!(!hinted(&sandbox, &name));
+    check_kill(&sandbox, &name, &alias);
+}
+
+/// A stopped container of the NAME whose record is lost: the one made
+/// early is removed, and the stopped one resumed with its files.
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn a_container_without_a_record_is_resumed_not_replaced() {
+    base_image();
+    let sandbox = Sandbox::new();
+    let (name, hostname) = sandbox.unique("early-lost");
+    let alias = format!("{hostname}-container");
+    sandbox.redock(["start", "--no-ssh", &name]).success();
+    ssh_ok(&sandbox, &alias, &["touch", "/root/uncommitted"]);
+    let id = only_container(&sandbox);
+    sandbox.engine_ok(&["stop", "-t", "1", &id]);
+    edit_state(&sandbox, |state| {
+        state["containers"] = serde_json::json!({});
+    });
+
+    let out = sandbox.redock(["start", "--no-ssh", &name]).success();
+    assert!(
+        out.stderr.contains("resumed the stopped container"),
+        "{out}"
+    );
+    assert_eq!(only_container(&sandbox), id);
+    ssh_ok(&sandbox, &alias, &["test", "-f", "/root/uncommitted"]);
+    check_kill(&sandbox, &name, &alias);
+}
+
+/// An engine CLI without `--pull` (before Docker 20.10) refuses the early
+/// create: the start goes on as before.
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn a_cli_without_pull_still_starts() {
+    base_image();
+    let sandbox = Sandbox::new();
+    let (name, hostname) = sandbox.unique("early-old-cli");
+    let alias = format!("{hostname}-container");
+    let wrapper = sandbox.home().join("old-cli");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nfor arg; do\n  if [ \"$arg\" = --pull ]; then echo 'unknown flag: --pull' >&2; exit 125; fi\ndone\nexec {} \"$@\"\n",
+            sandbox.engine_program()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    sandbox
+        .redock(["start", "--no-ssh", &name])
+        .env("REDOCK_DOCKER", &wrapper)
+        .success();
+    assert_eq!(early_mark(&sandbox, &only_container(&sandbox)), "");
+    ssh_ok(&sandbox, &alias, &["true"]);
+    check_kill(&sandbox, &name, &alias);
+}
