@@ -44,6 +44,10 @@ const HOLDER_WAIT: Duration = Duration::from_secs(5);
 /// How long `kill` waits for another removal of the container to finish.
 const REMOVAL_WAIT: Duration = Duration::from_secs(30);
 
+/// How long after the removal of the recorded container `kill` begins to
+/// ask what else it has to do (see `Container::remove_recorded`).
+const BESIDE_REMOVAL: Duration = Duration::from_millis(20);
+
 /// The base image containers start from when their NAME has no image yet.
 pub const BASE_IMAGE: &str = base_image::DEFAULT_TARGET;
 
@@ -251,6 +255,14 @@ impl<'a> Container<'a> {
         Ok(self.ctx.docker.image_inspect(&self.image.name())?)
     }
 
+    /// The image NAME and the base image, if they exist, asked in one
+    /// `image inspect`.
+    fn named_and_base(&self) -> Result<(Option<ImageInfo>, Option<ImageInfo>)> {
+        let asked = [self.image.name(), BASE_IMAGE.to_string()];
+        let found = self.ctx.docker.image_inspect_many(&asked)?;
+        Ok(split_named_and_base(found))
+    }
+
     /// The ssh command line that reaches the running container.
     pub fn get_ssh_client_command(&self) -> Result<Vec<std::ffi::OsString>> {
         Ok(self.ctx.ssh_command(&self.running_alias()?))
@@ -290,20 +302,19 @@ impl<'a> Container<'a> {
         // likely starts from, and started only if the answers agree (see
         // `Early`).
         let early = (!recorded).then(|| self.early(transport)).flatten();
-        let (listed, named, base, made) = std::thread::scope(|scope| {
-            let named = (!recorded).then(|| scope.spawn(|| self.find_named_image()));
-            let base = (!recorded).then(|| scope.spawn(|| ctx.docker.image_inspect(BASE_IMAGE)));
+        let (listed, images, made) = std::thread::scope(|scope| {
+            let images = (!recorded).then(|| scope.spawn(|| self.named_and_base()));
             let made = early
                 .as_ref()
                 .map(|early| scope.spawn(|| ctx.docker.create(&early.spec)));
-            (
-                ctx.containers(),
-                named.map(joined),
-                // An error is left for `ensure_base` to meet again.
-                base.and_then(|asked| joined(asked).ok()),
-                made.map(joined),
-            )
+            (ctx.containers(), images.map(joined), made.map(joined))
         });
+        let (named, base) = match images {
+            Some(Ok((named, base))) => (Some(Ok(named)), Some(base)),
+            // The error is met again by what needs to know.
+            Some(Err(error)) => (Some(Err(error)), None),
+            None => (None, None),
+        };
         // What was made early is removed on every way out but its start.
         let made = match (early, made) {
             (Some(early), Some(made)) => self.made_early(early, made)?,
@@ -1424,9 +1435,20 @@ impl<'a> Container<'a> {
         mux::close(&self.ctx.home, &record.alias);
         let recorded = std::slice::from_ref(&record.container_id);
         let image = image.to_string();
+        // The listing and the image's check begin a little after the
+        // removal: on a machine of few cores their CLIs would slow the
+        // start of the removal's, which the kill waits for, and both end
+        // long before a removal does.
+        let after_removal_began = || std::thread::sleep(BESIDE_REMOVAL);
         let (removed, listed, untagged) = std::thread::scope(|scope| {
-            let listed = scope.spawn(|| self.find_containers());
-            let untagged = scope.spawn(|| self.untagged(std::slice::from_ref(&image)));
+            let listed = scope.spawn(|| {
+                after_removal_began();
+                self.find_containers()
+            });
+            let untagged = scope.spawn(|| {
+                after_removal_began();
+                self.untagged(std::slice::from_ref(&image))
+            });
             let removed = self.remove(recorded, decision::kill_recorded());
             (removed, joined(listed), joined(untagged))
         });
@@ -1710,6 +1732,18 @@ struct Recorded {
     unlisted: Option<Error>,
 }
 
+/// Which of the images one `image inspect NAME BASE` found is NAME's and
+/// which the base image: the CLI prints those it finds in the order asked,
+/// so two are both (the same image twice, when NAME names the base image);
+/// one alone is the base image when it bears the base image's name.
+fn split_named_and_base(mut found: Vec<ImageInfo>) -> (Option<ImageInfo>, Option<ImageInfo>) {
+    let base = found.pop();
+    match (found.pop(), base) {
+        (named, Some(only)) if named.is_none() && !only.is_named(BASE_IMAGE) => (Some(only), None),
+        (named, base) => (named, base),
+    }
+}
+
 /// The ids of `containers`.
 fn ids_of(containers: &[ContainerInfo]) -> Vec<String> {
     containers.iter().map(|c| c.id.clone()).collect()
@@ -1789,5 +1823,48 @@ impl Drop for Guard<'_> {
             let _ = sshfiles::remove_host_block(&self.ctx.home, &self.alias);
             let _ = sshfiles::unpin_host_key(&self.ctx.home, &self.alias);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(id: &str, tags: &[&str]) -> ImageInfo {
+        ImageInfo {
+            id: id.into(),
+            repo_tags: tags.iter().map(|t| t.to_string()).collect(),
+            ..ImageInfo::default()
+        }
+    }
+
+    fn ids(split: (Option<ImageInfo>, Option<ImageInfo>)) -> (Option<String>, Option<String>) {
+        (split.0.map(|i| i.id), split.1.map(|i| i.id))
+    }
+
+    /// What one `image inspect NAME redock:base` finds, told apart as
+    /// Docker and Podman (`localhost/`) name them.
+    #[test]
+    fn one_inspect_tells_the_names_image_from_the_base_image() {
+        let base = || image("b", &["redock:base"]);
+        let podman_base = || image("b", &["localhost/redock:base"]);
+        let named = || image("n", &["alice:web"]);
+        let some = |id: &str| Some(id.to_string());
+        assert_eq!(ids(split_named_and_base(vec![])), (None, None));
+        assert_eq!(ids(split_named_and_base(vec![base()])), (None, some("b")));
+        assert_eq!(
+            ids(split_named_and_base(vec![podman_base()])),
+            (None, some("b"))
+        );
+        assert_eq!(ids(split_named_and_base(vec![named()])), (some("n"), None));
+        assert_eq!(
+            ids(split_named_and_base(vec![named(), base()])),
+            (some("n"), some("b"))
+        );
+        // NAME names the base image itself.
+        assert_eq!(
+            ids(split_named_and_base(vec![base(), base()])),
+            (some("b"), some("b"))
+        );
     }
 }

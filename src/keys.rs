@@ -115,7 +115,8 @@ fn word(text: &str) -> String {
 /// keys with `public_key` atomically, makes a host key when there is none
 /// (linked into place, as the init script links the one it makes at boot:
 /// whichever comes first is the key sshd reads), and prints the host public
-/// key, derived from that private key.
+/// key: the one the init script linked beside its key, or derived from the
+/// private key.
 fn hand_in_script(
     public_key: &str,
     dir: &str,
@@ -127,7 +128,7 @@ fn hand_in_script(
     let public_key = word(public_key);
     let (dir, mounts) = (word(dir), word(mounts));
     let authorized_new = word(&format!("{authorized}.new"));
-    let key = word(host_key);
+    let (key, public) = (word(host_key), word(&format!("{host_key}.pub")));
     let (key_new, key_new_public) = (
         word(&format!("{host_key}.new")),
         word(&format!("{host_key}.new.pub")),
@@ -154,7 +155,12 @@ if [ ! -s {key} ]; then
     ln {key_new} {key} 2>/dev/null || :
     rm -f {key_new} {key_new_public}
 fi
-ssh-keygen -y -f {key}
+if [ -s {public} ]; then
+    read -r line < {public}
+    printf '%s\n' "$line"
+else
+    ssh-keygen -y -f {key}
+fi
 listening() {{
     for table in {tcp} {tcp6}; do
         [ -r "$table" ] || continue
@@ -504,6 +510,14 @@ mod tests {
         let handed = handed_in(&String::from_utf8(out.stdout).unwrap()).unwrap();
         assert_eq!(handed.host_key, public.trim());
         assert!(handed.listening);
+
+        // With the public half the init script links beside its key.
+        std::fs::write(key.with_extension("pub"), &public).unwrap();
+        let out = run(&dir, true, "ssh-ed25519 AAAAkey redock");
+        assert!(out.status.success());
+        let handed = handed_in(&String::from_utf8(out.stdout).unwrap()).unwrap();
+        assert_eq!(handed.host_key, public.trim());
+        assert_eq!(std::fs::read(&key).unwrap(), before);
         assert_eq!(std::fs::read(&key).unwrap(), before);
     }
 

@@ -212,7 +212,7 @@ pub fn check_committed_images_hold_no_key(sandbox: &Sandbox, transport: &str) {
          ls /etc/ssh | grep -c ssh_host_ || true",
     );
     assert_eq!(
-        seen, "700 root\nauthorized_keys\nssh_host_ed25519_key\ntmpfs\nno-authorized-keys\n0",
+        seen, "700 root\nauthorized_keys\nssh_host_ed25519_key\nssh_host_ed25519_key.pub\ntmpfs\nno-authorized-keys\n0",
         "{seen}"
     );
     let redock = redock_key(sandbox);
@@ -379,7 +379,7 @@ fn secrets_a_resume_hands_the_keys_in_again() {
     ssh_ok(&sandbox, &alias, &["test", "-f", "/root/uncommitted"]);
     assert_eq!(
         exec(&sandbox, &id, "ls /run/redock"),
-        "authorized_keys\nssh_host_ed25519_key"
+        "authorized_keys\nssh_host_ed25519_key\nssh_host_ed25519_key.pub"
     );
 
     sandbox.engine_ok(&["pause", &id]);
@@ -557,7 +557,7 @@ fn secrets_an_image_made_by_an_earlier_redock_still_starts_and_commit_refreshes_
             &id,
             "ls /run/redock; ls /etc/ssh | grep -c ssh_host_ || true"
         ),
-        "authorized_keys\nssh_host_ed25519_key\n0"
+        "authorized_keys\nssh_host_ed25519_key\nssh_host_ed25519_key.pub\n0"
     );
     let out = ssh_with_key(&sandbox, &alias, &key);
     assert!(

@@ -45,7 +45,8 @@ key=$keys/ssh_host_ed25519_key
 # ever holds it), and only there: in a container without it (plain `docker
 # run`) the key would be saved with the container. redock's key hand-in
 # makes one the same way when it comes first; the first link wins, and
-# sshd reads the key that won.
+# sshd reads the key that won. Its public half is linked beside it only
+# when this script's won.
 on_tmpfs=
 while read -r _ point type _; do
     if [ "$point" = "$keys" ] && [ "$type" = tmpfs ]; then on_tmpfs=1; fi
@@ -55,7 +56,9 @@ if [ -n "$on_tmpfs" ] && [ ! -s "$key" ]; then
         umask 077
         rm -f "$key.init" "$key.init.pub"
         ssh-keygen -q -t ed25519 -N '' -f "$key.init" < /dev/null
-        ln "$key.init" "$key" 2>/dev/null || :
+        if ln "$key.init" "$key" 2>/dev/null; then
+            ln "$key.init.pub" "$key.pub"
+        fi
         rm -f "$key.init" "$key.init.pub"
     ) || :
 fi

@@ -226,6 +226,21 @@ pub struct ImageInfo {
     pub author: String,
 }
 
+impl ImageInfo {
+    /// Whether one of the image's names is `reference` as the engine
+    /// writes it: itself, or with the `localhost/` Podman puts before a
+    /// repository of no registry, or Docker's `docker.io/library/`.
+    pub fn is_named(&self, reference: &str) -> bool {
+        let bare = |name: &str| {
+            let name = name.strip_prefix("localhost/").unwrap_or(name);
+            let name = name.strip_prefix("docker.io/").unwrap_or(name);
+            name.strip_prefix("library/").unwrap_or(name).to_string()
+        };
+        let wanted = bare(reference);
+        self.repo_tags.iter().any(|tag| bare(tag) == wanted)
+    }
+}
+
 /// One line of `docker image ls`: an image and one of its names. An image
 /// with several names has several lines.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

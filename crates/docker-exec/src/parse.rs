@@ -379,6 +379,26 @@ mod tests {
         std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
     }
 
+    /// Images as Docker 20.10 and Podman 4.3 name them.
+    #[test]
+    fn images_are_known_by_their_names() {
+        let docker = images(&fixture("engine-20.10/image-inspect-some-missing.json")).unwrap();
+        let podman = images(&fixture("podman-4.3/image-inspect-some-missing.json")).unwrap();
+        for image in [&docker[0], &podman[0]] {
+            assert!(
+                image.is_named("redock-fixture/debian:bookworm"),
+                "{image:?}"
+            );
+            assert!(image.is_named("redock-snapshots/tester-demo-0123456789abcdef:1"));
+            assert!(!image.is_named("redock-fixture/debian:trixie"));
+            assert!(!image.is_named("debian:bookworm"));
+        }
+        let base = images(&fixture("podman-4.3/image-inspect-base.json")).unwrap();
+        assert!(base[0].is_named("redock:base"));
+        assert!(base[0].is_named("localhost/redock:base"));
+        assert!(!base[0].is_named("redock:other"));
+    }
+
     fn addr(s: &str) -> SocketAddr {
         s.parse().unwrap()
     }

@@ -166,7 +166,10 @@ fn builds_a_base_image_from_debian() {
         )
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.starts_with("sshd\nssh_host_ed25519_key\n"), "{text}");
+    assert!(
+        text.starts_with("sshd\nssh_host_ed25519_key\nssh_host_ed25519_key.pub\n"),
+        "{text}"
+    );
     assert!(text.contains("supervisord -n"), "{text}");
 
     // A client key handed in as redock does (onto the tmpfs): sshd reads
