@@ -60,6 +60,8 @@ pub struct Container<'a> {
     /// Whether the host name was asked for (`-n`), not the tag's.
     hostname_given: bool,
     timeout: Duration,
+    /// Whether `start` may make a new container early (see `Early`).
+    early: bool,
 }
 
 /// A container that answers over SSH.
@@ -114,7 +116,18 @@ impl<'a> Container<'a> {
             hostname,
             hostname_given,
             timeout,
+            early: true,
         })
+    }
+
+    /// The container of one of several NAMEs started at once: its `start`
+    /// makes a new container only once the engine has answered, not early.
+    /// Their starts overlap each other's waits already, and on a machine
+    /// of few cores the early calls of all of them at once would slow
+    /// every one.
+    pub fn among_others(mut self) -> Container<'a> {
+        self.early = false;
+        self
     }
 
     pub fn image(&self) -> &Image {
@@ -301,7 +314,9 @@ impl<'a> Container<'a> {
         // Its container is also made meanwhile, from the image it most
         // likely starts from, and started only if the answers agree (see
         // `Early`).
-        let early = (!recorded).then(|| self.early(transport)).flatten();
+        let early = (!recorded && self.early)
+            .then(|| self.early(transport))
+            .flatten();
         let (listed, images, made) = std::thread::scope(|scope| {
             let images = (!recorded).then(|| scope.spawn(|| self.named_and_base()));
             let made = early

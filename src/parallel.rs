@@ -12,10 +12,12 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-/// How many NAMEs are worked on at once: twice the CPUs, since most of a
-/// NAME's time is spent waiting for the engine and sshd, not computing.
+/// How many NAMEs are worked on at once: four times the CPUs, since most
+/// of a NAME's time is spent waiting for the engine and sshd, not
+/// computing (six NAMEs on two CPUs start faster all at once than four
+/// and then two, as `cargo xtask bench --case six` measures).
 pub fn bound() -> usize {
-    2 * std::thread::available_parallelism().map_or(1, |n| n.get())
+    4 * std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Runs `work` on each of `items`, on up to `limit` threads at once, and

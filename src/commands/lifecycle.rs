@@ -56,7 +56,10 @@ pub(super) fn start(args: StartArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32
         &pairs,
         |(image, hostname)| {
             let container = Container::new(&ctx, image.clone(), Some(hostname), timeout)?;
-            container.start(transport)
+            match images.len() {
+                1 => container.start(transport),
+                _ => container.among_others().start(transport),
+            }
         },
         |(image, _), running| {
             report_include(&ctx, &running.include);
