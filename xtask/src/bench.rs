@@ -19,7 +19,7 @@ mod cases;
 
 /// Pairs of the start → ssh → kill cycle: its two sides vary by tens of
 /// milliseconds from one run to the next on a shared machine.
-const CYCLES: usize = 15;
+const CYCLES: usize = 31;
 /// Pairs per case (twice this for the quick ones).
 const PAIRS: usize = 10;
 const BASE_IMAGE: &str = "redock:base";
