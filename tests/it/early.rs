@@ -44,6 +44,21 @@ fn only_container(sandbox: &Sandbox) -> String {
     ids[0].clone()
 }
 
+/// A sandbox and a NAME of its own whose container is started, holds the
+/// file /root/committed, and is committed (the NAME's image goes with the
+/// sandbox): the sandbox, the NAME and the alias.
+fn committed(label: &str) -> (Sandbox, String, String) {
+    base_image();
+    let sandbox = Sandbox::new();
+    let (name, hostname) = sandbox.unique(label);
+    let alias = format!("{hostname}-container");
+    sandbox.owns_image(&name);
+    sandbox.redock(["start", "--no-ssh", &name]).success();
+    ssh_ok(&sandbox, &alias, &["touch", "/root/committed"]);
+    sandbox.redock(["commit", &name]).success();
+    (sandbox, name, alias)
+}
+
 /// commit → kill → start: the container is made early from the committed
 /// image, which the commit made the hint. With the hint lost (an image
 /// the state file does not know of), the one made early from the base
@@ -52,17 +67,10 @@ fn only_container(sandbox: &Sandbox) -> String {
 #[test]
 #[ignore = "needs a Docker engine: cargo xtask ci"]
 fn early_containers_come_from_the_image_the_name_starts_from() {
-    base_image();
-    let sandbox = Sandbox::new();
-    let (name, hostname) = sandbox.unique("early");
-    let alias = format!("{hostname}-container");
-    sandbox.owns_image(&name);
-
-    sandbox.redock(["start", "--no-ssh", &name]).success();
-    assert!(!early_mark(&sandbox, &only_container(&sandbox)).is_empty());
-    assert!(!hinted(&sandbox, &name));
-    ssh_ok(&sandbox, &alias, &["touch", "/root/committed"]);
-    sandbox.redock(["commit", &name]).success();
+    let (sandbox, name, alias) = committed("early");
+    // The first container came early from the base image.
+    let first = only_container(&sandbox);
+    assert!(!early_mark(&sandbox, &first).is_empty());
     assert!(hinted(&sandbox, &name));
     // The image keeps none of the container's marks.
     assert_eq!(early_mark(&sandbox, &name), "");
@@ -89,14 +97,7 @@ fn early_containers_come_from_the_image_the_name_starts_from() {
 #[test]
 #[ignore = "needs a Docker engine: cargo xtask ci"]
 fn an_early_create_of_a_deleted_image_falls_back_to_the_base() {
-    base_image();
-    let sandbox = Sandbox::new();
-    let (name, hostname) = sandbox.unique("early-gone");
-    let alias = format!("{hostname}-container");
-    sandbox.owns_image(&name);
-    sandbox.redock(["start", "--no-ssh", &name]).success();
-    ssh_ok(&sandbox, &alias, &["touch", "/root/committed"]);
-    sandbox.redock(["commit", &name]).success();
+    let (sandbox, name, alias) = committed("early-gone");
     sandbox.redock(["kill", &name]).success();
     sandbox.redock(["delete", &name]).success();
     assert!(hinted(&sandbox, &name));
