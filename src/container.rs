@@ -300,22 +300,21 @@ impl<'a> Container<'a> {
         // Made without -n from a tag that gives no host name (see `new`).
         name::validate_hostname(&self.hostname)?;
         // An unusable state file stops the start before anything is made.
-        let recorded = ctx
-            .load_state()?
-            .containers
-            .contains_key(&self.image.name());
+        let state = ctx.load_state()?;
+        let recorded = state.containers.contains_key(&self.image.name());
         // One listing of this home's containers serves both this NAME and
         // the alias check. It comes before any file but the lock is
         // written, so an unreachable engine changes nothing. A NAME with no
         // record most likely needs a new container: its image and the base
-        // image are looked for meanwhile (all three only read, and a start
-        // saves two calls' time). A recorded NAME, most likely running, is
-        // not made to pay for them.
-        // Its container is also made meanwhile, from the image it most
-        // likely starts from, and started only if the answers agree (see
-        // `Early`).
+        // image are looked for meanwhile, in one call, and its container is
+        // made meanwhile too, from the image it most likely starts from,
+        // and started only if the answers agree (see `Early`). A recorded
+        // NAME, most likely running, is not made to pay for them.
         let early = (!recorded && self.early)
-            .then(|| self.early(transport))
+            .then(|| {
+                let own = state.own_images.contains(&self.image.name());
+                self.early(transport, own)
+            })
             .flatten();
         let (listed, images, made) = std::thread::scope(|scope| {
             let images = (!recorded).then(|| scope.spawn(|| self.named_and_base()));
@@ -496,11 +495,7 @@ impl<'a> Container<'a> {
         let alias = self.ssh_alias();
         check_alias_free(&alias, others)?;
         self.check_alias_free_elsewhere(&alias)?;
-        let chosen = match transport {
-            Some(t) => t,
-            None if ctx.docker.engine_is_remote()? => Transport::Exec,
-            None => Transport::Tcp,
-        };
+        let chosen = self.transport_for_new(transport)?;
         let own = named.is_some();
         let (image, layout, image_id) = self.image_to_start(named, base)?;
         let spec = self.create_spec(image, &alias, chosen, layout);
@@ -609,33 +604,36 @@ impl<'a> Container<'a> {
         })
     }
 
+    /// The transport of a new container: the one asked for, else `exec`
+    /// on a remote engine (its published ports are not this host's) and
+    /// `tcp` on a local one.
+    fn transport_for_new(&self, asked: Option<Transport>) -> Result<Transport> {
+        Ok(match asked {
+            Some(t) => t,
+            None if self.ctx.docker.engine_is_remote()? => Transport::Exec,
+            None => Transport::Tcp,
+        })
+    }
+
     /// What `start` makes early for a NAME with no record: a container of
-    /// the image it started from last (its own, when a commit made one, or
-    /// the base image), or `None` where that cannot be told without the
-    /// engine (a dry run, an alias another engine's container has, an
-    /// engine whose kind must be asked, base settings that do not read).
-    fn early(&self, transport: Option<Transport>) -> Option<Early> {
+    /// the image it started from last (its `own`, when a commit made one,
+    /// as the state file's hint says, or the base image), or `None` where
+    /// that cannot be told without the engine (a dry run, an alias another
+    /// engine's container has, an engine whose kind must be asked, base
+    /// settings that do not read).
+    fn early(&self, transport: Option<Transport>, own: bool) -> Option<Early> {
         let ctx = &*self.ctx;
         if ctx.dry_run {
             return None;
         }
         let alias = self.ssh_alias();
         self.check_alias_free_elsewhere(&alias).ok()?;
-        let transport = match transport {
-            Some(t) => t,
-            None if ctx.docker.engine_is_remote().ok()? => Transport::Exec,
-            None => Transport::Tcp,
-        };
+        let transport = self.transport_for_new(transport).ok()?;
         let options = base_image::BuildOptions::default();
         let options = crate::base::options(&ctx.home, options, &Default::default()).ok()?;
         if options.target != BASE_IMAGE {
             return None;
         }
-        let own = ctx
-            .load_state()
-            .ok()?
-            .own_images
-            .contains(&self.image.name());
         let image = match own {
             true => self.image.name(),
             false => options.target.clone(),
@@ -1048,11 +1046,12 @@ impl<'a> Container<'a> {
         };
         ctx.update_state(|state| {
             // Where a new container came from is where the next comes from.
-            match made.own {
-                Some(true) => state.own_images.insert(record.name.clone()),
-                Some(false) => state.own_images.remove(&record.name),
-                None => false,
-            };
+            if let Some(own) = made.own {
+                match own {
+                    true => state.own_images.insert(record.name.clone()),
+                    false => state.own_images.remove(&record.name),
+                };
+            }
             state.containers.insert(record.name.clone(), record);
         })?;
         Ok(include)
@@ -1363,6 +1362,11 @@ impl<'a> Container<'a> {
     fn kill_locked(&self) -> Result<bool> {
         let ctx = &*self.ctx;
         let record = ctx.load_state()?.containers.remove(&self.image.name());
+        // The masters go before their containers, so that no ssh is left
+        // waiting on a connection the engine cuts.
+        if let Some(record) = &record {
+            mux::close(&ctx.home, &record.alias);
+        }
         let mut unlisted = None;
         let (containers, mut untagged) = match &record {
             Some(record) => match &record.image_id {
@@ -1379,13 +1383,8 @@ impl<'a> Container<'a> {
             },
             None => (self.look()?, Vec::new()),
         };
-        // The masters go before their containers, so that no ssh is left
-        // waiting on a connection the engine cuts.
         for info in &containers {
             mux::close(&ctx.home, &self.alias_of(info));
-        }
-        if let Some(record) = &record {
-            mux::close(&ctx.home, &record.alias);
         }
         let images: Vec<String> = containers.iter().map(|c| c.image_id.clone()).collect();
         // Which of their images no tag names does not change with the
@@ -1405,6 +1404,7 @@ impl<'a> Container<'a> {
         });
         removed?;
         untagged.extend(unnamed);
+        untagged.sort();
         untagged.dedup();
         let mut aliases: Vec<String> = containers
             .iter()
@@ -1440,14 +1440,13 @@ impl<'a> Container<'a> {
         Ok(!containers.is_empty() || record.is_some() || !aliases.is_empty())
     }
 
-    /// Removes the container `record` names, without asking the engine
-    /// about it first (a kill saves a call's time), after closing its
-    /// master; meanwhile lists the NAME's containers and asks whether its
+    /// Removes the container `record` names (its master closed already),
+    /// without asking the engine about it first (a kill saves a call's
+    /// time); meanwhile lists the NAME's containers and asks whether its
     /// `image` has a name left. Returns the NAME's other containers (a
     /// race of a redock that took no lock can leave one), which the kill
     /// removes next, and the image when no tag names it.
     fn remove_recorded(&self, record: &ContainerRecord, image: &str) -> Result<Recorded> {
-        mux::close(&self.ctx.home, &record.alias);
         let recorded = std::slice::from_ref(&record.container_id);
         let image = image.to_string();
         // The listing and the image's check begin a little after the

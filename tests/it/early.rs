@@ -136,6 +136,38 @@ fn a_container_without_a_record_is_resumed_not_replaced() {
     check_kill(&sandbox, &name, &alias);
 }
 
+/// A stopped container of the NAME under another alias (started with
+/// `-n`) whose record is lost: the engine does not refuse the early one
+/// (its name is free), the listing refutes it, and it is removed while the
+/// stopped one is resumed under its own alias.
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn an_early_container_never_replaces_one_under_another_alias() {
+    base_image();
+    let sandbox = Sandbox::new();
+    let (name, hostname) = sandbox.unique("early-other");
+    let other = format!("{hostname}-x");
+    let alias = format!("{other}-container");
+    sandbox
+        .redock(["start", "--no-ssh", "-n", &other, &name])
+        .success();
+    ssh_ok(&sandbox, &alias, &["touch", "/root/uncommitted"]);
+    let id = only_container(&sandbox);
+    sandbox.engine_ok(&["stop", "-t", "1", &id]);
+    edit_state(&sandbox, |state| {
+        state["containers"] = serde_json::json!({});
+    });
+
+    let out = sandbox.redock(["start", "--no-ssh", &name]).success();
+    assert!(
+        out.stderr.contains("resumed the stopped container"),
+        "{out}"
+    );
+    assert_eq!(only_container(&sandbox), id);
+    ssh_ok(&sandbox, &alias, &["test", "-f", "/root/uncommitted"]);
+    check_kill(&sandbox, &name, &alias);
+}
+
 /// An engine CLI without `--pull` (before Docker 20.10) refuses the early
 /// create: the start goes on as before.
 #[test]
