@@ -1531,7 +1531,9 @@ impl<'a> Container<'a> {
             if left.is_empty() || !going || waiting.elapsed() >= REMOVAL_WAIT {
                 break left;
             }
-            crate::error::stop_if_interrupted()?;
+            // Not cut short by a first signal: the removal it interrupted
+            // goes on in the engine, and the kill that waits for it ends
+            // with the files matching (a second signal ends it at once).
             std::thread::sleep(Duration::from_millis(100));
         };
         if let Some(left) = left.first() {
