@@ -18,6 +18,7 @@ use crate::keys::{self, Layout};
 use crate::lock;
 use crate::mux;
 use crate::name::{self, Image};
+use crate::parallel;
 use crate::readiness;
 use crate::sshfiles::{self, Endpoint, IncludeOutcome, Transport};
 use crate::time::now_rfc3339;
@@ -45,8 +46,15 @@ const HOLDER_WAIT: Duration = Duration::from_secs(5);
 const REMOVAL_WAIT: Duration = Duration::from_secs(30);
 
 /// How long after the removal of the recorded container `kill` begins to
-/// ask what else it has to do (see `Container::remove_recorded`).
-const BESIDE_REMOVAL: Duration = Duration::from_millis(20);
+/// ask what else it has to do (see `Container::remove_recorded`), unless
+/// the removal ended sooner. A removal takes about 200 ms on two CPUs, the
+/// calls beside it about 50.
+const BESIDE_REMOVAL: Duration = Duration::from_millis(60);
+
+/// How long after the early container's `docker run` `start` asks what
+/// exists (see `Early`), unless the run ended sooner. A run takes about
+/// 350 ms on two CPUs, the calls beside it about 50.
+const BESIDE_EARLY_RUN: Duration = Duration::from_millis(40);
 
 /// The base image containers start from when their NAME has no image yet.
 pub const BASE_IMAGE: &str = base_image::DEFAULT_TARGET;
@@ -307,8 +315,8 @@ impl<'a> Container<'a> {
         // written, so an unreachable engine changes nothing. A NAME with no
         // record most likely needs a new container: its image and the base
         // image are looked for meanwhile, in one call, and its container is
-        // made meanwhile too, from the image it most likely starts from,
-        // and started only if the answers agree (see `Early`). A recorded
+        // made and started meanwhile too, from the image it most likely
+        // starts from, and kept only if the answers agree (see `Early`). A recorded
         // NAME, most likely running, is not made to pay for them.
         let early = (!recorded && self.early)
             .then(|| {
@@ -316,11 +324,19 @@ impl<'a> Container<'a> {
                 self.early(transport, own)
             })
             .flatten();
+        let stagger = parallel::Stagger::new(BESIDE_EARLY_RUN);
         let (listed, images, made) = std::thread::scope(|scope| {
+            let made = early.as_ref().map(|early| {
+                scope.spawn(|| {
+                    let made = ctx.docker.run_detached(&early.spec);
+                    stagger.main_ended();
+                    made
+                })
+            });
+            if made.is_some() {
+                stagger.wait();
+            }
             let images = (!recorded).then(|| scope.spawn(|| self.named_and_base()));
-            let made = early
-                .as_ref()
-                .map(|early| scope.spawn(|| ctx.docker.create(&early.spec)));
             (ctx.containers(), images.map(joined), made.map(joined))
         });
         let (named, base) = match images {
@@ -518,6 +534,7 @@ impl<'a> Container<'a> {
             alias,
             armed: true,
         };
+        ctx.docker.start(&guard.id)?;
         self.finish_created(guard, chosen, layout, &image_id, own, public_key)
     }
 
@@ -560,9 +577,9 @@ impl<'a> Container<'a> {
         spec
     }
 
-    /// Starts the container `guard` holds, just made from the image
-    /// `image_id` (NAME's `own`, or the base image), and sets up its SSH
-    /// access; a failure removes it and what was written for it.
+    /// Sets up the SSH access of the container `guard` holds, just made
+    /// and started from the image `image_id` (NAME's `own`, or the base
+    /// image); a failure removes it and what was written for it.
     fn finish_created(
         &self,
         mut guard: Guard<'_>,
@@ -574,7 +591,6 @@ impl<'a> Container<'a> {
     ) -> Result<Running> {
         let ctx = &*self.ctx;
         let (id, alias) = (guard.id.clone(), guard.alias.clone());
-        ctx.docker.start(&id)?;
         if ctx.dry_run {
             guard.armed = false;
             return self.plan_ssh_access(id, alias, transport, Outcome::Created, layout);
@@ -657,11 +673,12 @@ impl<'a> Container<'a> {
 
     /// The container made early, held by a guard that removes it, when
     /// `made` made one. A refusal (the name is taken, there is no such
-    /// image, a CLI without `--pull`) leaves the start to go on as if it
-    /// had not been tried. A create cut off by its deadline or a signal
-    /// may have made it all the same: the one under this run's docker name
-    /// that carries this run's mark goes, and the start fails as it would
-    /// have.
+    /// image, a CLI without `--pull`, a start that failed) leaves the start
+    /// to go on as if it had not been tried. A failed `run` may have made
+    /// the container all the same (its start failed, or a deadline or a
+    /// signal cut it off): the one under this run's docker name that
+    /// carries this run's mark goes, and after a deadline or a signal the
+    /// start fails as it would have.
     fn made_early(
         &self,
         early: Early,
@@ -681,9 +698,10 @@ impl<'a> Container<'a> {
             }
             Err(error) => error,
         };
+        // Refused before anything was made, or no engine to ask.
         if matches!(
             error.kind(),
-            NameInUse | NoSuchObject | CliNotFound | EngineUnreachable | PermissionDenied
+            NameInUse | CliNotFound | EngineUnreachable | PermissionDenied
         ) {
             return Ok(None);
         }
@@ -1450,20 +1468,19 @@ impl<'a> Container<'a> {
         let recorded = std::slice::from_ref(&record.container_id);
         let image = image.to_string();
         // The listing and the image's check begin a little after the
-        // removal: on a machine of few cores their CLIs would slow the
-        // start of the removal's, which the kill waits for, and both end
-        // long before a removal does.
-        let after_removal_began = || std::thread::sleep(BESIDE_REMOVAL);
+        // removal (see `Stagger`).
+        let stagger = parallel::Stagger::new(BESIDE_REMOVAL);
         let (removed, listed, untagged) = std::thread::scope(|scope| {
             let listed = scope.spawn(|| {
-                after_removal_began();
+                stagger.wait();
                 self.find_containers()
             });
             let untagged = scope.spawn(|| {
-                after_removal_began();
+                stagger.wait();
                 self.untagged(std::slice::from_ref(&image))
             });
             let removed = self.remove(recorded, decision::kill_recorded());
+            stagger.main_ended();
             (removed, joined(listed), joined(untagged))
         });
         removed?;
@@ -1697,12 +1714,14 @@ fn ensure_base_known(ctx: &Context, known: Option<Option<ImageInfo>>) -> Result<
     Ok((options.target, id))
 }
 
-/// A container `start` makes while it asks the engine what exists, for a
-/// NAME with no record (which most likely needs a new one): made from the
-/// image the NAME started from last, it is started only when the answers
-/// agree ([`Container::confirmed`]), and removed otherwise. A start saves
-/// the time of those answers. It is never started before then, so nothing
-/// of the user's is ever in one that goes.
+/// A container `start` makes and starts (`docker run -d`) while it asks
+/// the engine what exists, for a NAME with no record (which most likely
+/// needs a new one): made from the image the NAME started from last, it is
+/// kept only when the answers agree ([`Container::confirmed`]), and removed
+/// otherwise. A start saves the time of those answers and of a `docker
+/// start`. No one is given its port or a key before the answers agree
+/// (the keys' tmpfs is empty until the hand-in), so nothing of the user's
+/// is ever in one that goes.
 struct Early {
     spec: CreateSpec,
     layout: Layout,

@@ -5,10 +5,11 @@
 //! [`base_image::KEYS_DIR`], a tmpfs mounted on each container (mode 0700:
 //! sshd's StrictModes refuses the default 1777), which no `commit` or
 //! `export` captures. A stop empties it, so after every start one `docker
-//! exec -i` hands the public key in (in the script it reads on stdin),
-//! makes a host key when there is none, and reads the host public key out;
-//! the init script starts sshd once that key is there. root's own `~/.ssh/authorized_keys`, which sshd
-//! reads first, is the user's and is never written.
+//! exec` hands the public key in (in the script it gives `sh -c`), makes a
+//! host key when there is none, and reads the host public key out; the
+//! init script starts sshd once that key is there. root's own
+//! `~/.ssh/authorized_keys`, which sshd reads first, is the user's and is
+//! never written.
 //!
 //! Images made from the base of an earlier recipe (labelled
 //! [`base_image::RECIPE_LABEL`] but not [`base_image::KEYS_LABEL`]) keep
@@ -107,8 +108,9 @@ fn word(text: &str) -> String {
         .into_owned()
 }
 
-/// The script the hand-in runs (read by `sh -s` on its stdin, so that the
-/// engine's command line stays short), for the keys directory `dir` (a
+/// The script the hand-in runs (given to `sh -c`: an exec with no input to
+/// attach ends sooner, and the script holds nothing secret), for the keys
+/// directory `dir` (a
 /// tmpfs, as `mounts` lists it), its host key and authorized keys. It
 /// refuses a directory that is no tmpfs (the keys would be committed with
 /// the container), repairs the directory's mode, replaces the authorized
@@ -195,7 +197,7 @@ pub(crate) struct HandedIn {
 }
 
 /// Hands `public_key` in to the running container `id` and returns its host
-/// public key: one `docker exec -i`, for the [`Layout::Tmpfs`] layout.
+/// public key: one `docker exec`, for the [`Layout::Tmpfs`] layout.
 pub(crate) fn hand_in(docker: &Docker, id: &str, public_key: &str) -> Result<HandedIn> {
     let public_key = one_line(public_key)?;
     let script = hand_in_script(
@@ -206,7 +208,7 @@ pub(crate) fn hand_in(docker: &Docker, id: &str, public_key: &str) -> Result<Han
         "/proc/mounts",
         "/proc/net",
     );
-    let out = docker.exec(id, &["/bin/sh", "-s"], Some(script.as_bytes()))?;
+    let out = docker.exec(id, &["/bin/sh", "-c", &script], None)?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     match (out.status, handed_in(&stdout)) {
         (0, Some(handed)) => Ok(handed),
@@ -248,7 +250,7 @@ pub(crate) const DRY_RUN_HOST_KEY: &str = "ssh-ed25519 NEW_HOST_KEY";
 pub(crate) fn hand_in_plan(layout: Layout) -> String {
     match layout {
         Layout::Tmpfs => format!(
-            "hand redock's public key in to {KEYS_DIR} and read the host key the container makes there (one docker exec -i)"
+            "hand redock's public key in to {KEYS_DIR} and read the host key the container makes there (one docker exec)"
         ),
         Layout::InImage { .. } => {
             "add redock's public key to root's authorized_keys in the container (docker exec)".to_string()

@@ -10,7 +10,8 @@
 //! what all NAMEs share (the key pair, the base image).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Condvar, Mutex, PoisonError};
+use std::time::Duration;
 
 /// How many NAMEs are worked on at once: four times the CPUs, since most
 /// of a NAME's time is spent waiting for the engine and sshd, not
@@ -71,11 +72,78 @@ pub fn each<T, R>(
     });
 }
 
+/// Lets calls made beside a longer main call begin a little after it: on
+/// a machine of few CPUs their CLIs would slow the start of the main
+/// call's, which the command waits for, and they end long before it does.
+/// They begin once the delay has passed, or at once when the main call
+/// ended sooner.
+pub struct Stagger {
+    ended: Mutex<bool>,
+    changed: Condvar,
+    delay: Duration,
+}
+
+impl Stagger {
+    pub fn new(delay: Duration) -> Stagger {
+        Stagger {
+            ended: Mutex::new(false),
+            changed: Condvar::new(),
+            delay,
+        }
+    }
+
+    /// Waits until a call beside the main one may begin.
+    pub fn wait(&self) {
+        let ended = self.ended.lock().unwrap_or_else(PoisonError::into_inner);
+        let waited = self
+            .changed
+            .wait_timeout_while(ended, self.delay, |ended| !*ended);
+        drop(waited);
+    }
+
+    /// Says that the main call has ended: what waits begins now.
+    pub fn main_ended(&self) {
+        *self.ended.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        self.changed.notify_all();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::{Barrier, Mutex};
-    use std::time::Duration;
+    use std::sync::Barrier;
+    use std::time::Instant;
+
+    #[test]
+    fn a_stagger_waits_for_its_delay_or_the_end_of_the_main_call() {
+        let stagger = Stagger::new(Duration::from_millis(50));
+        let t = Instant::now();
+        stagger.wait();
+        assert!(t.elapsed() >= Duration::from_millis(50));
+
+        // Ended before anything waits: no wait at all.
+        let stagger = Stagger::new(Duration::from_secs(60));
+        stagger.main_ended();
+        let t = Instant::now();
+        stagger.wait();
+        assert!(t.elapsed() < Duration::from_secs(30));
+
+        // Ended while two wait: both go on.
+        let stagger = Stagger::new(Duration::from_secs(60));
+        let t = Instant::now();
+        std::thread::scope(|scope| {
+            let waiting = [
+                scope.spawn(|| stagger.wait()),
+                scope.spawn(|| stagger.wait()),
+            ];
+            std::thread::sleep(Duration::from_millis(20));
+            stagger.main_ended();
+            for waiting in waiting {
+                waiting.join().unwrap();
+            }
+        });
+        assert!(t.elapsed() < Duration::from_secs(30));
+    }
 
     #[test]
     fn results_come_in_the_order_given() {

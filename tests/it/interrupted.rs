@@ -14,12 +14,14 @@ use std::path::{Path, PathBuf};
 use test_support::processes::{assert_gone, wait_for_pids};
 
 use crate::engine::base_image;
-use crate::lifecycle::{host_block_port, published_port, ssh_ok};
+use crate::lifecycle::{host_block_port, published_port, refusing_run, ssh_ok};
 use crate::Sandbox;
 
 /// The steps of `start` and `kill`, by the engine subcommand they run
-/// (`exec` is the one that hands the keys in).
-const START_POINTS: [&str; 5] = ["ps", "create", "start", "exec", "container"];
+/// (`exec` is the one that hands the keys in). A new container is made by
+/// `run`, or by `create` and `start` where the CLI refuses that (see
+/// `refusing_run`).
+const START_POINTS: [&str; 6] = ["ps", "run", "create", "start", "exec", "container"];
 /// `kill` removes the container its record names without inspecting it
 /// first, and meanwhile lists the NAME's containers and inspects its image.
 const KILL_POINTS: [&str; 3] = ["ps", "rm", "image"];
@@ -35,7 +37,8 @@ fn signalling_wrapper(sandbox: &Sandbox, command: &str, subcommand: &str, signal
         sandbox,
         &format!("engine-{signal}-at-{command}-{subcommand}"),
         &format!(
-            "if [ \"$1\" = {subcommand} ] && [ ! -e '{mark}' ]; then\n  touch '{mark}'\n  kill -{signal} $PPID\nfi\nexec docker \"$@\"\n",
+            "{refusing}if [ \"$1\" = {subcommand} ] && [ ! -e '{mark}' ]; then\n  touch '{mark}'\n  kill -{signal} $PPID\nfi\nexec docker \"$@\"\n",
+            refusing = refusing_run(subcommand),
             mark = mark.display()
         ),
     )
@@ -186,7 +189,8 @@ fn hanging_wrapper(sandbox: &Sandbox, subcommand: &str, after: bool) -> (PathBuf
         sandbox,
         &format!("engine-hang-{subcommand}-{after}"),
         &format!(
-            "if [ \"$1\" = {subcommand} ]; then\n  {run_first}sleep 1000 & echo $! $$ >'{pids}.tmp' && mv '{pids}.tmp' '{pids}'\n  wait\nfi\nexec docker \"$@\"\n",
+            "{refusing}if [ \"$1\" = {subcommand} ]; then\n  {run_first}sleep 1000 & echo $! $$ >'{pids}.tmp' && mv '{pids}.tmp' '{pids}'\n  wait\nfi\nexec docker \"$@\"\n",
+            refusing = refusing_run(subcommand),
             pids = pids.display()
         ),
     );
@@ -205,6 +209,8 @@ fn a_hanging_engine_leaves_nothing_behind() {
     let alias = format!("{hostname}-container");
     let cases = [
         ("ps", false),
+        ("run", false),
+        ("run", true),
         ("create", false),
         ("create", true),
         ("start", true),

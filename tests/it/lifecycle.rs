@@ -157,6 +157,20 @@ fn a_restarted_container_is_reused_on_its_new_port() {
     check_kill(&sandbox, &name, &alias);
 }
 
+/// Lines of an engine CLI wrapper that refuse `run` as a CLI before Docker
+/// 20.10 refuses its `--pull never`, when the wrapper stands in at
+/// `subcommand`, `create` or `start`: `start` makes a NAME's new container
+/// early with one `docker run -d`, and with `create` and `start` once that
+/// is refused.
+pub fn refusing_run(subcommand: &str) -> &'static str {
+    match subcommand {
+        "create" | "start" => {
+            "if [ \"$1\" = run ]; then echo 'unknown flag: --pull' >&2; exit 125; fi\n"
+        }
+        _ => "",
+    }
+}
+
 /// A wrapper of the engine CLI that kills redock (its parent) with
 /// `signal` when redock runs `subcommand`, before the engine sees it, and
 /// otherwise runs the real CLI.
@@ -167,7 +181,8 @@ pub fn killing_wrapper(sandbox: &Sandbox, subcommand: &str, signal: &str) -> std
     std::fs::write(
         &wrapper,
         format!(
-            "#!/bin/sh\nif [ \"$1\" = {subcommand} ]; then kill -{signal} $PPID; sleep 5; exit 1; fi\nexec {} \"$@\"\n",
+            "#!/bin/sh\n{}if [ \"$1\" = {subcommand} ]; then kill -{signal} $PPID; sleep 5; exit 1; fi\nexec {} \"$@\"\n",
+            refusing_run(subcommand),
             sandbox.engine_program()
         ),
     )

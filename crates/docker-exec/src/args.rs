@@ -48,7 +48,18 @@ fn os(items: &[&str]) -> Vec<OsString> {
 /// `docker create [-i] [--name N] [--hostname H] [--label K=V…] [-p 127.0.0.1::22]
 /// [--entrypoint E] IMAGE [COMMAND…]`.
 pub fn create(spec: &CreateSpec) -> Vec<OsString> {
-    let mut args = os(&["create"]);
+    made(os(&["create"]), spec)
+}
+
+/// `docker run -d …`, with what `create` takes: the container made and
+/// started by one call.
+pub fn run_detached(spec: &CreateSpec) -> Vec<OsString> {
+    made(os(&["run", "-d"]), spec)
+}
+
+/// `args` (`create` or `run -d`) followed by what makes the container
+/// `spec` asks for.
+fn made(mut args: Vec<OsString>, spec: &CreateSpec) -> Vec<OsString> {
     if spec.interactive {
         args.push("-i".into());
     }
@@ -435,6 +446,28 @@ mod tests {
             ..CreateSpec::default()
         };
         check(create(&spec), &["create", "alice:web"]);
+    }
+
+    #[test]
+    fn run_detached_takes_what_create_takes() {
+        let spec = CreateSpec {
+            image: "alice:web".into(),
+            name: Some("redock-web".into()),
+            local_image_only: true,
+            ..CreateSpec::default()
+        };
+        check(
+            run_detached(&spec),
+            &[
+                "run",
+                "-d",
+                "--name",
+                "redock-web",
+                "--pull",
+                "never",
+                "alice:web",
+            ],
+        );
     }
 
     #[test]

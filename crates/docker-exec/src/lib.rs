@@ -738,6 +738,18 @@ impl Docker {
         self.last_line(&args, &output.stdout)
     }
 
+    /// `docker run -d`: [`Docker::create`] and [`Docker::start`] in one
+    /// call; returns the new container's id. A start that fails leaves the
+    /// container made, as `create` would have.
+    pub fn run_detached(&self, spec: &CreateSpec) -> Result<String> {
+        let args = args::run_detached(spec);
+        if self.skipped(|| self.display(&args)) {
+            return Ok(DRY_RUN_CONTAINER.to_string());
+        }
+        let output = self.run(self.short(&args), Context::Plain)?;
+        self.last_line(&args, &output.stdout)
+    }
+
     /// `docker start CONTAINER`.
     pub fn start(&self, container: &str) -> Result<()> {
         let args = args::start(container, false, false);

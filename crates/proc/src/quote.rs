@@ -83,11 +83,17 @@ pub fn needs_no_quotes(word: &[u8]) -> bool {
 
 /// A command line as messages show it: the program's file name (not the
 /// directory it was found in) and the arguments, each quoted by [`quote`].
+/// A word that holds a line break (a script given to `sh -c`, say) is
+/// shown as its first line and `…`, so that a message stays one line.
 ///
 /// ```
 /// assert_eq!(
 ///     proc::display("/usr/bin/docker", ["commit", "-m", "a b", "x", "web"]),
 ///     "docker commit -m 'a b' x web"
+/// );
+/// assert_eq!(
+///     proc::display("docker", ["exec", "x", "sh", "-c", "set -e\ntrue\n"]),
+///     "docker exec x sh -c 'set -e…'"
 /// );
 /// ```
 pub fn display<P, I, S>(program: P, args: I) -> String
@@ -101,7 +107,15 @@ where
     let mut line = quote(name);
     for arg in args {
         line.push(" ");
-        line.push(quote(arg.as_ref()));
+        let arg = arg.as_ref().as_bytes();
+        match arg.iter().position(|&b| b == b'\n') {
+            Some(end) => {
+                let mut first = arg[..end].to_vec();
+                first.extend_from_slice("…".as_bytes());
+                line.push(quote(OsStr::from_bytes(&first)));
+            }
+            None => line.push(quote(OsStr::from_bytes(arg))),
+        }
     }
     line.to_string_lossy().into_owned()
 }
@@ -171,6 +185,13 @@ mod tests {
             display("ssh", ["-T", "--", "web-container", ""]),
             "ssh -T -- web-container ''"
         );
+    }
+
+    #[test]
+    fn display_keeps_a_message_on_one_line() {
+        let shown = display("docker", ["exec", "x", "sh", "-c", "it's\n$HOME\n"]);
+        assert_eq!(shown, r"docker exec x sh -c 'it'\''s…'");
+        assert_eq!(display("printf", ["\n"]), "printf '…'");
     }
 
     #[test]
