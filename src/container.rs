@@ -7,7 +7,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use docker_exec::{ContainerInfo, ContainerState, CreateSpec, ImageInfo, PsEntry, Removed};
+use docker_exec::{
+    Attached, ContainerInfo, ContainerState, CreateSpec, ImageInfo, PsEntry, Removed,
+};
 use state::ContainerRecord;
 
 use crate::context::Context;
@@ -328,7 +330,7 @@ impl<'a> Container<'a> {
         let (listed, images, made) = std::thread::scope(|scope| {
             let made = early.as_ref().map(|early| {
                 scope.spawn(|| {
-                    let made = ctx.docker.run_detached(&early.spec);
+                    let made = self.run_early(early);
                     stagger.main_ended();
                     made
                 })
@@ -360,6 +362,8 @@ impl<'a> Container<'a> {
                 None => {
                     let mut guard = guard;
                     guard.armed = false;
+                    // Its CLI, when attached, goes first.
+                    drop(guard.attached.take());
                     ctx.docker.rm(&guard.id)?;
                     None
                 }
@@ -377,7 +381,15 @@ impl<'a> Container<'a> {
             first,
         ) {
             (Action::Create, _) => {
-                if let Some((early, guard, image_id)) = made {
+                if let Some((early, mut guard, image_id)) = made {
+                    if guard.attached.is_some()
+                        && early.key_line != keys::input_line(&public_key).ok()
+                    {
+                        // The key pair changed meanwhile: the hand-in goes
+                        // through `docker exec`, once the run has started it.
+                        drop(guard.attached.take());
+                        ctx.docker.start(&guard.id)?;
+                    }
                     return self.finish_created(
                         guard,
                         early.transport,
@@ -437,7 +449,13 @@ impl<'a> Container<'a> {
             (Outcome::Reused, Transport::Tcp) => Some(&info),
             _ => None,
         };
-        let (endpoint, host_key) = self.reach(&info.id, layout, transport, public_key, running)?;
+        let (endpoint, host_key) = self.reach(
+            &info.id,
+            layout,
+            transport,
+            public_key,
+            KeysIn::Exec(running),
+        )?;
         let fresh = outcome != Outcome::Reused;
         let include = self.setup_ssh_access(
             &info.id,
@@ -533,6 +551,7 @@ impl<'a> Container<'a> {
             id,
             alias,
             armed: true,
+            attached: None,
         };
         ctx.docker.start(&guard.id)?;
         self.finish_created(guard, chosen, layout, &image_id, own, public_key)
@@ -596,7 +615,11 @@ impl<'a> Container<'a> {
             return self.plan_ssh_access(id, alias, transport, Outcome::Created, layout);
         }
         self.tell_refresh(layout);
-        let (endpoint, host_key) = self.reach(&id, layout, transport, public_key, None)?;
+        let keys = match guard.attached.take() {
+            Some(attached) => KeysIn::Attached(Box::new(attached)),
+            None => KeysIn::Exec(None),
+        };
+        let (endpoint, host_key) = self.reach(&id, layout, transport, public_key, keys)?;
         let include = self.setup_ssh_access(
             &id,
             Made {
@@ -661,6 +684,13 @@ impl<'a> Container<'a> {
         spec.local_image_only = true;
         let nonce = nonce();
         spec.labels.insert(labels::EARLY.to_string(), nonce.clone());
+        // Only the base image's init script is known to read the key before
+        // the engine is asked; only a key pair that exists is read so early
+        // (the engine may not answer, and then nothing is made).
+        let key_line = (!own && ctx.home.private_key().exists())
+            .then(|| std::fs::read_to_string(ctx.home.public_key_path()).ok())
+            .flatten()
+            .and_then(|key| keys::input_line(&key).ok());
         Some(Early {
             spec,
             layout,
@@ -668,7 +698,22 @@ impl<'a> Container<'a> {
             transport,
             recipe: options.recipe_version(),
             nonce,
+            key_line,
         })
+    }
+
+    /// Makes and starts the container `early` stands for: left attached,
+    /// with redock's key on its input, when it has the line for it (its
+    /// init script answers on its output, and no `docker exec` is needed);
+    /// otherwise by `docker run -d`.
+    fn run_early(&self, early: &Early) -> docker_exec::Result<(String, Option<Attached>)> {
+        let docker = &self.ctx.docker;
+        match &early.key_line {
+            Some(line) => docker
+                .run_attached(&early.spec, line.as_bytes())
+                .map(|(id, attached)| (id, Some(attached))),
+            None => docker.run_detached(&early.spec).map(|id| (id, None)),
+        }
     }
 
     /// The container made early, held by a guard that removes it, when
@@ -682,17 +727,18 @@ impl<'a> Container<'a> {
     fn made_early(
         &self,
         early: Early,
-        made: docker_exec::Result<String>,
+        made: docker_exec::Result<(String, Option<Attached>)>,
     ) -> Result<Option<(Early, Guard<'_>)>> {
         use docker_exec::ErrorKind::*;
         let ctx = &*self.ctx;
         let error = match made {
-            Ok(id) => {
+            Ok((id, attached)) => {
                 let guard = Guard {
                     ctx,
                     id,
                     alias: self.ssh_alias(),
                     armed: true,
+                    attached,
                 };
                 return Ok(Some((early, guard)));
             }
@@ -732,12 +778,18 @@ impl<'a> Container<'a> {
         if !mine.is_empty() || check_alias_free(&self.ssh_alias(), others).is_err() {
             return None;
         }
+        // An init script that does not read the key would never answer.
+        let answers =
+            |info: &ImageInfo| early.key_line.is_none() || base_image::keys_on_input(&info.labels);
         match (early.own, named, base) {
-            (true, Some(Ok(Some(info))), _) if Layout::of(&info.labels) == early.layout => {
+            (true, Some(Ok(Some(info))), _)
+                if Layout::of(&info.labels) == early.layout && answers(info) =>
+            {
                 Some(info.id.clone())
             }
             (false, Some(Ok(None)), Some(Some(info)))
-                if info.labels.get(base_image::RECIPE_LABEL) == Some(&early.recipe) =>
+                if info.labels.get(base_image::RECIPE_LABEL) == Some(&early.recipe)
+                    && answers(info) =>
             {
                 Some(info.id.clone())
             }
@@ -864,9 +916,13 @@ impl<'a> Container<'a> {
         layout: Layout,
         transport: Transport,
         public_key: &str,
-        running: Option<&ContainerInfo>,
+        keys: KeysIn<'_>,
     ) -> Result<(Endpoint, String)> {
         let docker = &self.ctx.docker;
+        let running = match keys {
+            KeysIn::Exec(running) => running,
+            KeysIn::Attached(attached) => return self.reach_attached(id, transport, *attached),
+        };
         let ready = |key_file| match running {
             Some(info) => self.running_endpoint(info),
             None => self.wait_ready(id, transport, key_file),
@@ -926,6 +982,45 @@ impl<'a> Container<'a> {
                 ))
             }
         }
+    }
+
+    /// [`Container::reach`] for a container made early with redock's key on
+    /// its input (see `Early`): its init script answers on its output with
+    /// the host key, then once sshd listens, and the CLI is detached. The
+    /// port is asked for once the host key came: the container runs then.
+    fn reach_attached(
+        &self,
+        id: &str,
+        transport: Transport,
+        attached: Attached,
+    ) -> Result<(Endpoint, String)> {
+        let docker = &self.ctx.docker;
+        let deadline = Instant::now() + self.timeout;
+        let host_key = std::iter::from_fn(|| attached.next_line(deadline))
+            .find_map(|line| keys::answered_host_key(&line));
+        let Some(host_key) = host_key else {
+            // The run failed (its error), or no answer came in time.
+            attached.finish()?;
+            return Err(self.timeout_error(id));
+        };
+        let (detached, listening, inspected) = std::thread::scope(|scope| {
+            let inspect =
+                (transport == Transport::Tcp).then(|| scope.spawn(|| docker.inspect_container(id)));
+            let listening = std::iter::from_fn(|| attached.next_line(deadline))
+                .any(|line| line == base_image::LISTENING_LINE);
+            // Detached as soon as it has nothing more to say, so that its
+            // deadline never comes. A container that died ended the run:
+            // that failure is told.
+            let detached = attached.finish();
+            (detached, listening, inspect.map(joined))
+        });
+        detached?;
+        let endpoint = match inspected.and_then(|asked| asked.ok().flatten()) {
+            Some(info) if info.is_running() && listening => self.endpoint_of(&info, transport)?,
+            Some(info) if info.is_running() => self.running_endpoint(&info)?,
+            _ => self.wait_ready(id, transport, None)?,
+        };
+        Ok((endpoint, host_key))
     }
 
     /// Waits until sshd in the container answers and returns where it
@@ -1313,6 +1408,11 @@ impl<'a> Container<'a> {
             "LABEL {}={}",
             base_image::KEYS_LABEL,
             base_image::KEYS_DIR
+        ));
+        changes.push(format!(
+            "LABEL {}={}",
+            base_image::KEYS_INPUT_LABEL,
+            base_image::KEYS_INPUT
         ));
         let refreshed = docker.flatten(&helper.id, &name, &changes)?;
         drop(helper);
@@ -1732,6 +1832,9 @@ struct Early {
     recipe: String,
     /// The value of [`labels::EARLY`] on it.
     nonce: String,
+    /// The line that hands redock's key in on its input, when it is run
+    /// attached (see `Container::run_early`).
+    key_line: Option<String>,
 }
 
 /// A mark no other run makes: 16 hex digits from the standard library's
@@ -1745,6 +1848,16 @@ fn nonce() -> String {
     hasher.write_u128(now.as_nanos());
     hasher.write_u32(std::process::id());
     format!("{:016x}", hasher.finish())
+}
+
+/// How redock's key gets to a container that `reach` waits for.
+enum KeysIn<'a> {
+    /// Through `docker exec`, after every start. `Some`: the inspect of a
+    /// container found running, with the tcp transport, which tells its
+    /// port.
+    Exec(Option<&'a ContainerInfo>),
+    /// On the input of the CLI still attached to a container made early.
+    Attached(Box<Attached>),
 }
 
 /// The image a container was made from, for its record and for the next
@@ -1848,11 +1961,15 @@ struct Guard<'a> {
     id: String,
     alias: String,
     armed: bool,
+    /// The CLI left attached to a container made early (see `Early`),
+    /// which the hand-in reads; dropped, it detaches.
+    attached: Option<Attached>,
 }
 
 impl Drop for Guard<'_> {
     fn drop(&mut self) {
         if self.armed {
+            drop(self.attached.take());
             mux::close(&self.ctx.home, &self.alias);
             let _ = self.ctx.docker.rm(&self.id);
             let _ = sshfiles::remove_host_block(&self.ctx.home, &self.alias);

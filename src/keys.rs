@@ -7,7 +7,10 @@
 //! `export` captures. A stop empties it, so after every start one `docker
 //! exec` hands the public key in (in the script it gives `sh -c`), makes a
 //! host key when there is none, and reads the host public key out; the
-//! init script starts sshd once that key is there. root's own
+//! init script starts sshd once that key is there. A new container made
+//! from the base image needs no exec: `start` runs it attached, with the
+//! public key on its input ([`input_line`]), and its init script answers
+//! with the host key on its output ([`answered_host_key`]). root's own
 //! `~/.ssh/authorized_keys`, which sshd reads first, is the user's and is
 //! never written.
 //!
@@ -219,6 +222,26 @@ pub(crate) fn hand_in(docker: &Docker, id: &str, public_key: &str) -> Result<Han
             String::from_utf8_lossy(&out.stderr).trim()
         ))),
     }
+}
+
+/// The line that hands `public_key` in on the input of a container whose
+/// init script reads it (see `base_image::KEYS_INPUT_LABEL`).
+pub(crate) fn input_line(public_key: &str) -> Result<String> {
+    Ok(format!(
+        "{} {}\n",
+        base_image::KEYS_INPUT,
+        one_line(public_key)?
+    ))
+}
+
+/// The host public key in a line the init script answered with, when it is
+/// that line.
+pub(crate) fn answered_host_key(line: &str) -> Option<String> {
+    let key = line
+        .strip_prefix(base_image::HOST_KEY_LINE)?
+        .strip_prefix(' ')?
+        .trim();
+    key.starts_with("ssh-ed25519 ").then(|| key.to_string())
 }
 
 /// The hand-in script's output: the host public key on a line, then
@@ -521,6 +544,28 @@ mod tests {
         assert_eq!(handed.host_key, public.trim());
         assert_eq!(std::fs::read(&key).unwrap(), before);
         assert_eq!(std::fs::read(&key).unwrap(), before);
+    }
+
+    #[test]
+    fn the_key_goes_in_and_the_host_key_comes_out_in_lines_of_their_own() {
+        assert_eq!(
+            input_line("ssh-ed25519 AAAAkey redock@host\n").unwrap(),
+            "redock-key ssh-ed25519 AAAAkey redock@host\n"
+        );
+        assert!(input_line("ssh-ed25519 AAAA\nredock-key x").is_err());
+        assert_eq!(
+            answered_host_key("redock-host-key ssh-ed25519 AAAAhost root@web").as_deref(),
+            Some("ssh-ed25519 AAAAhost root@web")
+        );
+        for other in [
+            "redock-host-key",
+            "redock-host-keyssh-ed25519 AAAA",
+            "redock-host-key ssh-rsa AAAA",
+            "2026-11-29 INFO redock-host-key ssh-ed25519 AAAA",
+            "redock-listening",
+        ] {
+            assert_eq!(answered_host_key(other), None, "{other}");
+        }
     }
 
     #[test]

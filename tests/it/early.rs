@@ -192,3 +192,67 @@ fn a_cli_without_pull_still_starts() {
     ssh_ok(&sandbox, &alias, &["true"]);
     check_kill(&sandbox, &name, &alias);
 }
+
+/// A new container of the base image is run attached with redock's key on
+/// its input, and its init script answers with the host key: the start
+/// runs no `docker exec` and no second `docker start`. Stopped and started
+/// again (its input stays open, and nothing is written to it), it is
+/// resumed with its files and reached through the hand-in, as any other.
+#[test]
+#[ignore = "needs a Docker engine: cargo xtask ci"]
+fn a_new_container_of_the_base_image_takes_its_key_on_its_input() {
+    base_image();
+    let sandbox = Sandbox::new();
+    let (name, hostname) = sandbox.unique("early-input");
+    let alias = format!("{hostname}-container");
+    // The key pair is made by the first start; the next one has it before
+    // it asks the engine anything.
+    sandbox.redock(["start", "--no-ssh", &name]).success();
+    check_kill(&sandbox, &name, &alias);
+    let calls = sandbox.home().join("engine-calls");
+    let wrapper = sandbox.home().join("noting-cli");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho \"$1\" >> '{}'\nexec {} \"$@\"\n",
+            calls.display(),
+            sandbox.engine_program()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    sandbox
+        .redock(["start", "--no-ssh", &name])
+        .env("REDOCK_DOCKER", &wrapper)
+        .success();
+    let called = std::fs::read_to_string(&calls).unwrap();
+    let called: Vec<&str> = called.lines().collect();
+    assert!(called.contains(&"run"), "{called:?}");
+    for other in ["exec", "create", "start"] {
+        assert!(!called.contains(&other), "{other} in {called:?}");
+    }
+    let id = only_container(&sandbox);
+    assert!(!early_mark(&sandbox, &id).is_empty());
+    ssh_ok(&sandbox, &alias, &["touch", "/root/kept"]);
+    // No CLI is left attached to it.
+    let attached = std::process::Command::new("pgrep")
+        .args([
+            "-f",
+            &format!("run -i --sig-proxy=false --cidfile .*{hostname}"),
+        ])
+        .output()
+        .unwrap();
+    assert!(attached.stdout.is_empty(), "{attached:?}");
+
+    assert_eq!(sandbox.engine_ok(&["stop", "-t", "1", &id]), id);
+    let out = sandbox.redock(["start", "--no-ssh", &name]).success();
+    assert!(
+        out.stderr.contains("resumed the stopped container"),
+        "{out}"
+    );
+    assert_eq!(only_container(&sandbox), id);
+    ssh_ok(&sandbox, &alias, &["test", "-f", "/root/kept"]);
+    check_kill(&sandbox, &name, &alias);
+}

@@ -159,12 +159,14 @@ fn a_restarted_container_is_reused_on_its_new_port() {
 
 /// Lines of an engine CLI wrapper that refuse `run` as a CLI before Docker
 /// 20.10 refuses its `--pull never`, when the wrapper stands in at
-/// `subcommand`, `create` or `start`: `start` makes a NAME's new container
-/// early with one `docker run -d`, and with `create` and `start` once that
-/// is refused.
+/// `subcommand`, `create`, `start` or `exec`: `start` makes a NAME's new
+/// container early with one `docker run` (attached, with the key on its
+/// input, once the key pair exists, so that no `exec` is needed), and with
+/// `create`, `start` and the `exec` that hands the key in once that is
+/// refused.
 pub fn refusing_run(subcommand: &str) -> &'static str {
     match subcommand {
-        "create" | "start" => {
+        "create" | "start" | "exec" => {
             "if [ \"$1\" = run ]; then echo 'unknown flag: --pull' >&2; exit 125; fi\n"
         }
         _ => "",

@@ -74,6 +74,19 @@ pub const RECIPE_LABEL: &str = "io.redock.base-recipe";
 /// root's authorized_keys and a host key in `/etc/ssh`, lack it. Commits
 /// keep it, as they keep [`RECIPE_LABEL`].
 pub const KEYS_LABEL: &str = "io.redock.keys";
+/// The label saying that the init script of an image takes redock's public
+/// key on the container's input (its value, [`KEYS_INPUT`], begins the
+/// line) and answers with the host key on its output; images of earlier
+/// recipes lack it, and get the key through `docker exec`. Commits keep it.
+pub const KEYS_INPUT_LABEL: &str = "io.redock.keys-input";
+/// The word that begins the line of redock's public key on a container's
+/// input ([`KEYS_INPUT_LABEL`]); the init script answers with lines that
+/// begin [`HOST_KEY_LINE`] and [`LISTENING_LINE`].
+pub const KEYS_INPUT: &str = "redock-key";
+/// The word that begins the init script's line of the host public key.
+pub const HOST_KEY_LINE: &str = "redock-host-key";
+/// The init script's line once sshd listens.
+pub const LISTENING_LINE: &str = "redock-listening";
 /// The directory, a tmpfs of mode 0700 in each container (sshd's StrictModes
 /// refuses the default 1777), where sshd finds the host key and redock's
 /// public key.
@@ -220,6 +233,12 @@ pub enum Progress {
 /// for images not made from a base at all).
 pub fn keys_on_tmpfs(labels: &BTreeMap<String, String>) -> bool {
     labels.get(KEYS_LABEL).map(String::as_str) == Some(KEYS_DIR)
+}
+
+/// Whether the init script of an image takes redock's key on the
+/// container's input (see [`KEYS_INPUT_LABEL`]).
+pub fn keys_on_input(labels: &BTreeMap<String, String>) -> bool {
+    keys_on_tmpfs(labels) && labels.get(KEYS_INPUT_LABEL).map(String::as_str) == Some(KEYS_INPUT)
 }
 
 /// Whether an image was made from a base image of an earlier recipe, whose
@@ -544,6 +563,7 @@ fn final_changes(from: &ImageInfo, from_reference: &str, version: &str) -> Vec<S
         r#"CMD ["/usr/local/sbin/redock-init"]"#.to_string(),
         format!("LABEL {RECIPE_LABEL}={version}"),
         format!("LABEL {KEYS_LABEL}={KEYS_DIR}"),
+        format!("LABEL {KEYS_INPUT_LABEL}={KEYS_INPUT}"),
         format!(
             "LABEL {FROM_LABEL}={}",
             docker_exec::args::dockerfile_quote(from_reference)
@@ -577,6 +597,11 @@ mod tests {
         assert!(!keys_on_tmpfs(&labels) && keys_in_image(&labels));
         labels.insert(KEYS_LABEL.to_string(), KEYS_DIR.to_string());
         assert!(keys_on_tmpfs(&labels) && !keys_in_image(&labels));
+        // The key on the container's input: this recipe's images, not the
+        // previous tmpfs recipe's.
+        assert!(!keys_on_input(&labels));
+        labels.insert(KEYS_INPUT_LABEL.to_string(), KEYS_INPUT.to_string());
+        assert!(keys_on_input(&labels));
     }
 
     #[test]
@@ -602,6 +627,7 @@ mod tests {
                 r#"CMD ["/usr/local/sbin/redock-init"]"#.to_string(),
                 format!("LABEL io.redock.base-recipe={RECIPE_VERSION}"),
                 "LABEL io.redock.keys=/run/redock".to_string(),
+                "LABEL io.redock.keys-input=redock-key".to_string(),
                 r#"LABEL io.redock.base-from="debian:bookworm-slim""#.to_string(),
             ]
         );

@@ -29,8 +29,10 @@ impl Step {
 /// The init script, the image's command: it makes the host key on the
 /// tmpfs [`crate::KEYS_DIR`] redock mounts on every container it starts
 /// (a stop empties it, so this happens after every start) and starts sshd
-/// at once, while redock hands its public key in, then hands PID 1 to
-/// supervisord, which reaps orphans, is sshd's parent and runs the user's
+/// at once, while redock hands its public key in (through `docker exec`,
+/// or on the container's input, see [`crate::KEYS_INPUT_LABEL`]), then,
+/// once sshd listens, hands PID 1 to supervisord, which reaps orphans, is
+/// sshd's parent and runs the user's
 /// own services from /etc/supervisor/conf.d. Both log to the container's
 /// output. Without that tmpfs it makes no key (it would be saved with the
 /// container) and sshd waits for one.
@@ -51,6 +53,62 @@ on_tmpfs=
 while read -r _ point type _; do
     if [ "$point" = "$keys" ] && [ "$type" = tmpfs ]; then on_tmpfs=1; fi
 done < /proc/mounts
+# Whether sshd listens on port 22, by the container's own sockets.
+listening() {
+    for table in /proc/net/tcp /proc/net/tcp6; do
+        [ -r "$table" ] || continue
+        while read -r _ address _ state _; do
+            case "$address:$state" in
+                *:0016:0A) return 0 ;;
+            esac
+        done < "$table"
+    done
+    return 1
+}
+# redock's start can hand its public key in on the container's input, a
+# pipe only when it asked for one (`docker run -i`): one line `redock-key
+# KEY`. The host public key then goes out on the container's output, and a
+# line once sshd listens, so that no `docker exec` is needed. Other input
+# is left alone, and none waits more than 5 s (a `docker start` of such a
+# container keeps its input open without writing to it).
+if [ -n "$on_tmpfs" ] && [ -p /dev/stdin ]; then
+    # A list run in the background reads /dev/null unless told otherwise.
+    exec 3<&0
+    (
+        exec 3<&-
+        line=$(timeout 5 head -n 1) || exit 0
+        case "$line" in
+            "redock-key "*) ;;
+            *) exit 0 ;;
+        esac
+        umask 077
+        printf '%s\n' "${line#redock-key }" > "$keys/authorized_keys.init"
+        mv -f "$keys/authorized_keys.init" "$keys/authorized_keys"
+        # The public half comes a moment after the key, unless redock's
+        # hand-in made the key: then it is derived.
+        n=0
+        until [ -s "$key.pub" ]; do
+            if [ -s "$key" ] && [ "$n" -ge 5 ]; then break; fi
+            if [ "$n" -ge 500 ]; then exit 0; fi
+            n=$((n + 1))
+            sleep 0.01
+        done
+        if [ -s "$key.pub" ]; then
+            read -r public < "$key.pub"
+        else
+            public=$(ssh-keygen -y -f "$key")
+        fi
+        printf 'redock-host-key %s\n' "$public"
+        n=0
+        until listening; do
+            if [ "$n" -ge 500 ]; then exit 0; fi
+            n=$((n + 1))
+            sleep 0.01
+        done
+        echo redock-listening
+    ) <&3 &
+    exec 3<&-
+fi
 if [ -n "$on_tmpfs" ] && [ ! -s "$key" ]; then
     (
         umask 077
@@ -74,6 +132,15 @@ fi
     done
     exec /usr/sbin/sshd -D -e
 ) &
+# supervisord starts once sshd listens (2 s at most), so that sshd, which
+# every connection needs, does not wait behind it for the CPU.
+if [ -s "$key" ]; then
+    n=0
+    until listening || [ "$n" -ge 200 ]; do
+        n=$((n + 1))
+        sleep 0.01
+    done
+fi
 exec supervisord -n -c /etc/supervisor/supervisord.conf
 "#;
 

@@ -57,6 +57,16 @@ pub fn run_detached(spec: &CreateSpec) -> Vec<OsString> {
     made(os(&["run", "-d"]), spec)
 }
 
+/// `docker run -i --sig-proxy=false --cidfile FILE …`, with what `create`
+/// takes: the container made and started by one call that stays attached
+/// to its input and output, and writes its id to `cidfile`. A signal to
+/// the CLI is not passed on to the container.
+pub fn run_attached(spec: &CreateSpec, cidfile: &std::path::Path) -> Vec<OsString> {
+    let mut args = os(&["run", "-i", "--sig-proxy=false", "--cidfile"]);
+    args.push(cidfile.into());
+    made(args, spec)
+}
+
 /// `args` (`create` or `run -d`) followed by what makes the container
 /// `spec` asks for.
 fn made(mut args: Vec<OsString>, spec: &CreateSpec) -> Vec<OsString> {
@@ -446,6 +456,28 @@ mod tests {
             ..CreateSpec::default()
         };
         check(create(&spec), &["create", "alice:web"]);
+    }
+
+    #[test]
+    fn run_attached_takes_what_create_takes() {
+        let spec = CreateSpec {
+            image: "alice:web".into(),
+            hostname: Some("web".into()),
+            ..CreateSpec::default()
+        };
+        check(
+            run_attached(&spec, std::path::Path::new("/tmp/x/cid")),
+            &[
+                "run",
+                "-i",
+                "--sig-proxy=false",
+                "--cidfile",
+                "/tmp/x/cid",
+                "--hostname",
+                "web",
+                "alice:web",
+            ],
+        );
     }
 
     #[test]

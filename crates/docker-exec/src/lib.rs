@@ -750,6 +750,48 @@ impl Docker {
         self.last_line(&args, &output.stdout)
     }
 
+    /// `docker run -i` of a new container left attached (see [`Attached`]),
+    /// `input` fed to its standard input, which is then closed; returns the
+    /// container's id once the engine has made it. The CLI is killed at the
+    /// deadline of short calls unless finished sooner. Never in a dry run.
+    pub fn run_attached(&self, spec: &CreateSpec, input: &[u8]) -> Result<(String, Attached)> {
+        assert!(self.dry_run.is_none(), "a dry run must not run a container");
+        let dir = tempfile::Builder::new()
+            .prefix("redock-run-")
+            .tempdir()
+            .map_err(|e| {
+                let shown = self.display(&[OsString::from("run")]);
+                Error::process(proc::ProcessError::io(
+                    shown,
+                    "make a --cidfile directory for",
+                    e,
+                ))
+            })?;
+        let cidfile = dir.path().join("cid");
+        let args = args::run_attached(spec, &cidfile);
+        let run = self
+            .short(&args)
+            .stdin_bytes(input)
+            .background()
+            .map_err(|e| self.process_error(e))?;
+        let mut attached = Attached {
+            docker: self.clone(),
+            run,
+            cidfile,
+            _dir: dir,
+        };
+        match attached.id() {
+            Some(id) => Ok((id, attached)),
+            None => match attached.finish() {
+                Err(error) => Err(error),
+                Ok(()) => Err(Error::unexpected_output(
+                    &self.display(&args),
+                    "it ended without writing the container's id",
+                )),
+            },
+        }
+    }
+
     /// `docker start CONTAINER`.
     pub fn start(&self, container: &str) -> Result<()> {
         let args = args::start(container, false, false);
@@ -1038,6 +1080,53 @@ impl Docker {
             .rfind(|l| !l.is_empty())
             .map(str::to_string)
             .ok_or_else(|| Error::unexpected_output(&self.display(args), "no id printed"))
+    }
+}
+
+/// A container made and started by [`Docker::run_attached`], its CLI still
+/// attached: what the container writes on its standard output comes as
+/// lines, until [`Attached::finish`] detaches (the container runs on).
+pub struct Attached {
+    docker: Docker,
+    run: proc::Background,
+    cidfile: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Attached {
+    /// The new container's id, which the CLI writes to its `--cidfile` once
+    /// the engine has made it; waited for while the run lasts. `None` when
+    /// the run ended first: [`Attached::finish`] tells why (the image is
+    /// missing, the name taken…).
+    fn id(&mut self) -> Option<String> {
+        loop {
+            let id = std::fs::read_to_string(&self.cidfile).unwrap_or_default();
+            let id = id.trim();
+            if id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Some(id.to_string());
+            }
+            if self.run.has_ended() {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    /// The next line the container wrote on its standard output, waited
+    /// for until `until`; `None` once the time is up or the run ended.
+    pub fn next_line(&self, until: std::time::Instant) -> Option<String> {
+        self.run.next_line(until)
+    }
+
+    /// Detaches from the container, which runs on. The run's error when it
+    /// had ended by itself and failed, or by its deadline or a signal.
+    pub fn finish(mut self) -> Result<()> {
+        let ended = self.run.has_ended();
+        match self.run.finish() {
+            Ok(output) if ended && !output.success() => Err(failure(&output, Context::Plain)),
+            Ok(_) => Ok(()),
+            Err(error) => Err(self.docker.process_error(error)),
+        }
     }
 }
 

@@ -48,9 +48,11 @@
 //! `tar | docker import`) run on `duct`. Standard error shown live while
 //! its end is kept ([`Cmd::stderr_tee`]) or only its end kept
 //! ([`Cmd::stderr_tail`]), output seen line by line as it
-//! arrives ([`Cmd::output_lines`]) and the group handling are written here,
+//! arrives ([`Cmd::output_lines`]), programs left running while the caller
+//! goes on ([`Cmd::background`]) and the group handling are written here,
 //! since duct does not offer them.
 
+mod background;
 mod error;
 mod group;
 mod quote;
@@ -58,6 +60,7 @@ mod run;
 pub mod signals;
 mod tail;
 
+pub use background::Background;
 pub use error::{seconds, ProcessError, ProcessErrorKind};
 pub use quote::{display, join, needs_no_quotes, quote};
 pub use tail::{Tail, TAIL_LINES};

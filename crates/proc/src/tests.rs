@@ -251,3 +251,57 @@ fn a_run_within_its_deadline_is_untouched() {
         .unwrap();
     assert_eq!(out.stdout, b"quick\n");
 }
+
+#[test]
+fn a_background_run_gives_its_lines_as_they_come_and_ends_when_told() {
+    let run = Cmd::new("sh")
+        .args([
+            "-c",
+            "read -r line; echo \"got $line\"; echo oops >&2; sleep 1000",
+        ])
+        .stdin_bytes("key\n")
+        .background()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(30);
+    assert_eq!(run.next_line(until).as_deref(), Some("got key"));
+    // Nothing more comes: the wait ends at its time.
+    let t = Instant::now();
+    assert_eq!(
+        run.next_line(Instant::now() + Duration::from_millis(50)),
+        None
+    );
+    assert!(t.elapsed() < Duration::from_secs(20));
+    let out = run.finish().unwrap();
+    assert!(!out.success());
+    assert_eq!(out.stderr, b"oops");
+}
+
+#[test]
+fn a_background_run_that_ends_by_itself_tells_its_status() {
+    let mut run = Cmd::new("sh")
+        .args(["-c", "echo one; exit 3"])
+        .background()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(30);
+    assert_eq!(run.next_line(until).as_deref(), Some("one"));
+    assert_eq!(run.next_line(until), None);
+    while !run.has_ended() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(run.finish().unwrap().code(), 3);
+}
+
+#[test]
+fn a_background_run_ends_at_its_deadline() {
+    let run = Cmd::new("sleep")
+        .arg("1000")
+        .deadline(Duration::from_millis(100))
+        .background()
+        .unwrap();
+    assert_eq!(
+        run.next_line(Instant::now() + Duration::from_secs(30)),
+        None
+    );
+    let error = run.finish().unwrap_err();
+    assert_eq!(error.kind(), crate::ProcessErrorKind::Timeout);
+}
