@@ -70,8 +70,6 @@ pub struct Container<'a> {
     /// Whether the host name was asked for (`-n`), not the tag's.
     hostname_given: bool,
     timeout: Duration,
-    /// Whether `start` may make a new container early (see `Early`).
-    early: bool,
 }
 
 /// A container that answers over SSH.
@@ -126,18 +124,7 @@ impl<'a> Container<'a> {
             hostname,
             hostname_given,
             timeout,
-            early: true,
         })
-    }
-
-    /// The container of one of several NAMEs started at once: its `start`
-    /// makes a new container only once the engine has answered, not early.
-    /// Their starts overlap each other's waits already, and on a machine
-    /// of few cores the early calls of all of them at once would slow
-    /// every one.
-    pub fn among_others(mut self) -> Container<'a> {
-        self.early = false;
-        self
     }
 
     pub fn image(&self) -> &Image {
@@ -320,12 +307,10 @@ impl<'a> Container<'a> {
         // made and started meanwhile too, from the image it most likely
         // starts from, and kept only if the answers agree (see `Early`). A recorded
         // NAME, most likely running, is not made to pay for them.
-        let early = (!recorded && self.early)
-            .then(|| {
-                let own = state.own_images.contains(&self.image.name());
-                self.early(transport, own)
-            })
-            .flatten();
+        let early = match recorded {
+            false => self.early(transport, state.own_images.contains(&self.image.name())),
+            true => None,
+        };
         let stagger = parallel::Stagger::new(BESIDE_EARLY_RUN);
         let (listed, images, made) = std::thread::scope(|scope| {
             let made = early.as_ref().map(|early| {

@@ -55,11 +55,7 @@ pub(super) fn start(args: StartArgs, global: &GlobalArgs, ui: &Ui) -> Result<i32
         &ctx,
         &pairs,
         |(image, hostname)| {
-            let container = Container::new(&ctx, image.clone(), Some(hostname), timeout)?;
-            match images.len() {
-                1 => container.start(transport),
-                _ => container.among_others().start(transport),
-            }
+            Container::new(&ctx, image.clone(), Some(hostname), timeout)?.start(transport)
         },
         |(image, _), running| {
             report_include(&ctx, &running.include);

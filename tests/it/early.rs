@@ -37,6 +37,20 @@ fn hinted(sandbox: &Sandbox, name: &str) -> bool {
         .is_some_and(|names| names.iter().any(|n| n == name))
 }
 
+/// An engine CLI `name` in the sandbox that runs the shell lines `first`,
+/// then the sandbox's engine CLI with its arguments.
+fn engine_wrapper(sandbox: &Sandbox, name: &str, first: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let wrapper = sandbox.home().join(name);
+    let script = format!(
+        "#!/bin/sh\n{first}exec {} \"$@\"\n",
+        sandbox.engine_program()
+    );
+    std::fs::write(&wrapper, script).unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    wrapper
+}
+
 /// The one container of the sandbox.
 fn only_container(sandbox: &Sandbox) -> String {
     let ids = sandbox.container_ids();
@@ -172,18 +186,11 @@ fn a_cli_without_pull_still_starts() {
     let sandbox = Sandbox::new();
     let (name, hostname) = sandbox.unique("early-old-cli");
     let alias = format!("{hostname}-container");
-    let wrapper = sandbox.home().join("old-cli");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\nfor arg; do\n  if [ \"$arg\" = --pull ]; then echo 'unknown flag: --pull' >&2; exit 125; fi\ndone\nexec {} \"$@\"\n",
-            sandbox.engine_program()
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
-
+    let wrapper = engine_wrapper(
+        &sandbox,
+        "old-cli",
+        "for arg; do\n  if [ \"$arg\" = --pull ]; then echo 'unknown flag: --pull' >&2; exit 125; fi\ndone\n",
+    );
     sandbox
         .redock(["start", "--no-ssh", &name])
         .env("REDOCK_DOCKER", &wrapper)
@@ -210,18 +217,8 @@ fn a_new_container_of_the_base_image_takes_its_key_on_its_input() {
     sandbox.redock(["start", "--no-ssh", &name]).success();
     check_kill(&sandbox, &name, &alias);
     let calls = sandbox.home().join("engine-calls");
-    let wrapper = sandbox.home().join("noting-cli");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\necho \"$1\" >> '{}'\nexec {} \"$@\"\n",
-            calls.display(),
-            sandbox.engine_program()
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let noting = format!("echo \"$1\" >> '{}'\n", calls.display());
+    let wrapper = engine_wrapper(&sandbox, "noting-cli", &noting);
 
     sandbox
         .redock(["start", "--no-ssh", &name])
