@@ -693,11 +693,20 @@ impl<'a> Container<'a> {
     /// otherwise by `docker run -d`.
     fn run_early(&self, early: &Early) -> docker_exec::Result<(String, Option<Attached>)> {
         let docker = &self.ctx.docker;
-        match &early.key_line {
-            Some(line) => docker
-                .run_attached(&early.spec, line.as_bytes())
+        let Some(line) = &early.key_line else {
+            return docker.run_detached(&early.spec).map(|id| (id, None));
+        };
+        // The CLI's `--cidfile` goes in a directory of REDOCK_HOME named
+        // for this process, which `lock::sweep` removes should this run be
+        // killed; it is needed only until the id is read.
+        let dir = tempfile::Builder::new()
+            .prefix(&lock::temp_prefix(".redock-"))
+            .tempdir_in(self.ctx.home.dir());
+        match dir {
+            Ok(dir) => docker
+                .run_attached(&early.spec, line.as_bytes(), &dir.path().join("cid"))
                 .map(|(id, attached)| (id, Some(attached))),
-            None => docker.run_detached(&early.spec).map(|id| (id, None)),
+            Err(_) => docker.run_detached(&early.spec).map(|id| (id, None)),
         }
     }
 

@@ -752,22 +752,18 @@ impl Docker {
 
     /// `docker run -i` of a new container left attached (see [`Attached`]),
     /// `input` fed to its standard input, which is then closed; returns the
-    /// container's id once the engine has made it. The CLI is killed at the
-    /// deadline of short calls unless finished sooner. Never in a dry run.
-    pub fn run_attached(&self, spec: &CreateSpec, input: &[u8]) -> Result<(String, Attached)> {
+    /// container's id once the engine has made it, read from `cidfile` (a
+    /// path that must not exist yet; the caller removes it). The CLI is
+    /// killed at the deadline of short calls unless finished sooner. Never
+    /// in a dry run.
+    pub fn run_attached(
+        &self,
+        spec: &CreateSpec,
+        input: &[u8],
+        cidfile: &Path,
+    ) -> Result<(String, Attached)> {
         assert!(self.dry_run.is_none(), "a dry run must not run a container");
-        let dir = tempfile::Builder::new()
-            .prefix("redock-run-")
-            .tempdir()
-            .map_err(|e| {
-                let shown = self.display(&[OsString::from("run")]);
-                Error::process(proc::ProcessError::io(
-                    shown,
-                    "make a --cidfile directory for",
-                    e,
-                ))
-            })?;
-        let cidfile = dir.path().join("cid");
+        let cidfile = cidfile.to_path_buf();
         let args = args::run_attached(spec, &cidfile);
         let run = self
             .short(&args)
@@ -778,7 +774,6 @@ impl Docker {
             docker: self.clone(),
             run,
             cidfile,
-            _dir: dir,
         };
         match attached.id() {
             Some(id) => Ok((id, attached)),
@@ -1090,7 +1085,6 @@ pub struct Attached {
     docker: Docker,
     run: proc::Background,
     cidfile: PathBuf,
-    _dir: tempfile::TempDir,
 }
 
 impl Attached {

@@ -71,9 +71,7 @@ impl ProcessError {
         }
     }
 
-    /// `command` could not be run, or its output read: what redock could
-    /// not do (`action`, as in "could not ACTION `command`") and why.
-    pub fn io(command: String, action: &'static str, source: io::Error) -> ProcessError {
+    pub(crate) fn io(command: String, action: &'static str, source: io::Error) -> ProcessError {
         ProcessError {
             action,
             source: Some(source),
