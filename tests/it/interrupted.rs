@@ -106,9 +106,32 @@ fn check_whole(sandbox: &Sandbox, name: &str, alias: &str, context: &str) {
     assert!(litter.is_empty(), "{context}: left {litter:?}");
 }
 
-/// Runs `args` with the engine CLI `wrapper`; returns how it ended.
+/// Runs `args` with the engine CLI `wrapper` and a temporary directory of
+/// the sandbox's own; returns how it ended.
 fn run_with(sandbox: &Sandbox, wrapper: &Path, args: &[&str]) -> crate::Out {
-    sandbox.redock(args).env("REDOCK_DOCKER", wrapper).output()
+    sandbox
+        .redock(args)
+        .env("REDOCK_DOCKER", wrapper)
+        .env("TMPDIR", temp_dir(sandbox))
+        .output()
+}
+
+/// The temporary directory `run_with` gives redock: a killed run must
+/// leave nothing there (what it leaves goes in REDOCK_HOME, where the next
+/// command sweeps it).
+fn temp_dir(sandbox: &Sandbox) -> PathBuf {
+    let dir = sandbox.home().join("tmp");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn assert_no_temp_litter(sandbox: &Sandbox, context: &str) {
+    let left: Vec<_> = std::fs::read_dir(temp_dir(sandbox))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "{context}: left in TMPDIR {left:?}");
 }
 
 /// `signal` at each point of `start` and of `kill`.
@@ -139,6 +162,7 @@ fn interrupt_everywhere(signal: &str) {
             &alias,
             &format!("{context}, started again"),
         );
+        assert_no_temp_litter(&sandbox, &context);
         sandbox.redock(["kill", &name]).success();
     }
     for point in KILL_POINTS {
