@@ -159,7 +159,9 @@ fn builds_a_base_image_from_debian() {
             &[
                 "sh",
                 "-c",
+                // supervisord becomes PID 1 once sshd listens.
                 "for i in $(seq 1 100); do [ -s /run/sshd.pid ] && break; sleep 0.05; done; \
+                 for i in $(seq 1 100); do grep -q supervisord /proc/1/cmdline && break; sleep 0.05; done; \
                  test -s /run/sshd.pid && echo sshd; ls /run/redock; tr '\\0' ' ' < /proc/1/cmdline",
             ],
             None,
